@@ -1,0 +1,57 @@
+# The two commands: `make lab` runs the main job on the lab, `make test` runs every test.
+# Each sets up what it needs: virtualenv, pinned packages, Docker engine, images, emulator.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+STAMP := $(VENV)/.installed
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# The lab and the tests never touch a real AWS account.
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: help lab lab-down test lint molecule pytest engine manager bench
+
+help:
+	@echo "make lab       bring the lab up and run the main job on it"
+	@echo "make lab-down  remove the lab"
+	@echo "make test      yamllint, ansible-lint, every molecule scenario, the pytest suites"
+	@echo "make bench     tuned ansible.cfg against Ansible's defaults on the lab"
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+engine:
+	lab/engine.sh
+
+manager: engine
+	lab/manager/build.sh
+
+lab: $(STAMP) manager
+	ansible-playbook lab/up.yml
+	ansible-playbook playbooks/site.yml
+
+lab-down: $(STAMP)
+	ansible-playbook lab/down.yml
+
+lint: $(STAMP)
+	yamllint --strict .
+	ansible-lint
+
+molecule: $(STAMP) engine
+	LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
+
+pytest: $(STAMP) manager
+	pytest tests
+
+# pytest runs last so that its summary closes the output.
+test: lint molecule pytest
+
+bench: lab
+	python bench/noop_play.py
