@@ -9,19 +9,36 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-_RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+_RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
 
 
-def run_playbook(playbook: str | Path, *args: str, check: bool = True,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_playbook(
+    playbook: str | Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
     """ansible-playbook from the repository root with the project's ansible.cfg."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), *args]
     result = subprocess.run(
-        cmd, cwd=REPO, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", **(env or {})},
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            **(env or {}),
+        },
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
