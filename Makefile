@@ -8,12 +8,13 @@ VENV := $(CURDIR)/.venv
 STAMP := $(VENV)/.installed
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export LAB_ROOT := $(CURDIR)
 # The lab and the tests never touch a real AWS account.
 export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine manager bench
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -30,11 +31,18 @@ $(STAMP): requirements.txt
 engine:
 	lab/engine.sh
 
+# The images the tests start containers from, built once per recipe.
+images: engine
+	for image in base jre postgres; do lab/images/build.sh $$image; done
+
 manager: engine
 	lab/manager/build.sh
 
+# The lab's estate lives in the emulator that lab/up.yml starts.
+lab: export AWS_ENDPOINT_URL := http://127.0.0.1:5000
 lab: $(STAMP) manager
 	ansible-playbook lab/up.yml
+	ansible-playbook playbooks/provision.yml
 	ansible-playbook playbooks/site.yml
 
 lab-down: $(STAMP)
@@ -47,7 +55,7 @@ lint: $(STAMP)
 molecule: $(STAMP) engine
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
 
-pytest: $(STAMP) manager
+pytest: $(STAMP) images manager
 	pytest tests
 
 # pytest runs last so that its summary closes the output.

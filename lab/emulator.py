@@ -51,10 +51,72 @@ def _running_pid() -> int | None:
         return None
 
 
+def patch_moto_gaps() -> None:
+    """Work around emulator gaps that would otherwise break the roles' re-runs.
+
+    Each patch makes moto answer as AWS does; none changes what a role sends.
+    """
+    import json
+
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.rds.models import DBInstance
+    from moto.s3.models import FakeBucket
+
+    # moto 5.2.5 evaluates only StringEquals conditions in bucket policies, so the
+    # deployment bucket's "deny when aws:SecureTransport is false" statement denies every
+    # request (HeadObject: 403). AWS requests over TLS never match it: drop it here.
+    def bucket_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        doc = json.loads(self.policy)
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        kept = [s for s in statements
+                if str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport", "")).lower() != "false"]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        doc["Statement"] = kept
+        return IAMPolicy(json.dumps(doc)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = bucket_permission
+
+    # A gp3 instance created without Iops/StorageThroughput is described without them,
+    # where AWS returns the baseline (3000 IOPS, 125 MiB/s); rds_instance then fails on
+    # every re-run with KeyError 'StorageThroughput'.
+    db_init = DBInstance.__init__
+
+    def db_init_with_gp3_baseline(self, *args, **kwargs):
+        db_init(self, *args, **kwargs)
+        if self.storage_type == "gp3":
+            self.iops = self.iops or 3000
+            self.storage_throughput = self.storage_throughput or 125
+
+    DBInstance.__init__ = db_init_with_gp3_baseline
+
+    # CreateLaunchTemplate copies the template's own tags (ResourceType launch-template)
+    # into version 1's data; EC2 does not, so ec2_launch_template adds a version 2 on the
+    # first re-run.
+    create_launch_template = LaunchTemplates.create_launch_template
+
+    def create_launch_template_without_own_tags(self):
+        result = create_launch_template(self)
+        template = self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+        data = template.versions[0].data
+        specs = [spec for spec in data.get("TagSpecifications", []) if spec.get("ResourceType") != "launch-template"]
+        if specs:
+            data["TagSpecifications"] = specs
+        else:
+            data.pop("TagSpecifications", None)
+        return result
+
+    LaunchTemplates.create_launch_template = create_launch_template_without_own_tags
+
+
 def serve(binds: list[str], port: int) -> None:
     """Run moto in this process, one threaded server per address, until SIGTERM."""
     from moto.server import ThreadedMotoServer
 
+    patch_moto_gaps()
     servers = [ThreadedMotoServer(ip_address=addr, port=port, verbose=False) for addr in binds]
     for server in servers:
         server.start()

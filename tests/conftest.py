@@ -35,6 +35,9 @@ def aws_emulator():
     """Endpoint URL of a moto server that lives for the whole session."""
     from moto.server import ThreadedMotoServer
 
+    from lab.emulator import patch_moto_gaps
+
+    patch_moto_gaps()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
