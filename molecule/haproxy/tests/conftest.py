@@ -1,0 +1,109 @@
+"""Helpers of the haproxy scenario: the runtime API of the lb, and playbook runs as an operator does them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+
+SCENARIO = Path(__file__).resolve().parents[1]
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+LB = "haproxy-lb"
+NODES = ("haproxy-node-1", "haproxy-node-2")
+BACKENDS = ("be_console", "be_heartbeat", "be_relay")
+_RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def ansible_host(name: str):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+class Playbook:
+    """ansible-playbook with molecule's config and inventory (ANSIBLE_CONFIG is in the environment)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(
+        self, *args: str, expect_failure: bool = False, env: dict[str, str] | None = None
+    ) -> tuple[str, dict[str, dict[str, int]]]:
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, str(self.path), *args]
+        result = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "ANSIBLE_NOCOLOR": "true", "ANSIBLE_FORCE_COLOR": "false", **(env or {})},
+        )
+        output = result.stdout + result.stderr
+        if (result.returncode != 0) != expect_failure:
+            raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{output}")
+        recap = {
+            host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
+            for host, *counts in _RECAP.findall(result.stdout)
+        }
+        return output, recap
+
+
+class Runtime:
+    """The lb's runtime API, read the way an operator reads it."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def command(self, line: str) -> str:
+        return self.host.check_output(f"echo '{line}' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
+
+    def servers(self) -> dict[tuple[str, str], dict[str, str]]:
+        """show stat of every server: {(backend, server): row}."""
+        rows = csv.DictReader(io.StringIO(self.command("show stat -1 4 -1").lstrip("# ")))
+        return {(row["pxname"], row["svname"]): row for row in rows}
+
+    def status(self, server: str) -> dict[str, str]:
+        servers = self.servers()
+        return {backend: servers[(backend, server)]["status"] for backend in BACKENDS}
+
+
+@pytest.fixture(scope="module")
+def lb():
+    return ansible_host(LB)
+
+
+@pytest.fixture(scope="module")
+def runtime(lb):
+    return Runtime(lb)
+
+
+@pytest.fixture(scope="module")
+def membership():
+    """membership.yml: lb_membership on the nodes given with --limit."""
+    return Playbook(SCENARIO / "membership.yml")
+
+
+@pytest.fixture(scope="module")
+def converge():
+    return Playbook(SCENARIO / "converge.yml")
+
+
+def actions(*names: str) -> tuple[str, str]:
+    """Extra vars for membership.yml: the lb_membership actions to run, in order."""
+    return ("-e", json.dumps({"membership_actions": list(names)}))
+
+
+@pytest.fixture
+def all_nodes_in_service(runtime):
+    """A test starts with both nodes ready and UP in every backend (set through the runtime API: quicker)."""
+    runtime.command("; ".join(f"set server {b}/{n} state ready" for b in BACKENDS for n in NODES))
+    deadline = time.monotonic() + 30
+    while any(row["status"] != "UP" for row in runtime.servers().values()):
+        assert time.monotonic() < deadline, f"servers not UP: {runtime.servers()}"
+        time.sleep(0.5)
