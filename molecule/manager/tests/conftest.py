@@ -1,0 +1,74 @@
+"""Helpers of the manager scenario: the nodes as an operator sees them, and role runs as an
+operator starts them (ansible-playbook with molecule's config and inventory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import testinfra
+
+SCENARIO = Path(__file__).resolve().parents[1]
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+NODES = ("manager-node-1", "manager-node-2")
+PING = "https://127.0.0.1:4119/rest/status/manager/current/ping"
+STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
+# molecule.yml group_vars: what must never show up in a log or a process list.
+DB_PASSWORD = "Molecule-Db-7c41e9a2"
+ADMIN_PASSWORD = "Molecule-Adm-3f0b58d6"
+LICENSE = "AP-LAB0-0000-0000-0000"
+_RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
+
+
+def node(name: str):
+    # docker exec directly: an order of magnitude faster than a module run per check.
+    return testinfra.get_host(f"docker://{name}")
+
+
+def main_pid(host) -> int:
+    return int(host.check_output("systemctl show --property MainPID --value dsm_s"))
+
+
+def ping_status(host) -> int:
+    return int(host.check_output(f"curl -sk -o /dev/null -w '%{{http_code}}' {PING}"))
+
+
+def status(host) -> dict:
+    return json.loads(host.check_output(f"curl -sk {STATUS}"))
+
+
+def converge(
+    *args: str, expect_failure: bool = False, timeout: int = 600
+) -> tuple[str, dict[str, dict[str, int]]]:
+    """Run converge.yml (the manager role on both nodes) with extra arguments.
+
+    Returns the output and the recap per host; raises when the run's success is not the expected one.
+    """
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        INVENTORY,
+        str(SCENARIO / "converge.yml"),
+        *args,
+    ]
+    result = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+    output = result.stdout + result.stderr
+    if (result.returncode != 0) != expect_failure:
+        raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{output[-20000:]}")
+    recap = {
+        host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
+        for host, *counts in _RECAP.findall(result.stdout)
+    }
+    return output, recap
