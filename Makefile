@@ -38,12 +38,17 @@ images: engine
 manager: engine
 	lab/manager/build.sh
 
-# The lab's estate lives in the emulator that lab/up.yml starts.
-lab: export AWS_ENDPOINT_URL := http://127.0.0.1:5000
+# The lab's estate lives in the emulator that lab/up.yml starts. The controller reaches it at
+# the lab network's gateway, as the containers do: presigned URLs carry that address.
+# Address and port come from the lab inventory, their one source.
+LAB_VARS := inventories/lab/group_vars/all/lab.yml
+lab_var = $(shell sed -n 's/^$(1): *//p' $(LAB_VARS))
+lab: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 lab: $(STAMP) manager
 	ansible-playbook lab/up.yml
 	ansible-playbook playbooks/provision.yml
 	ansible-playbook playbooks/site.yml
+	ansible-playbook lab/summary.yml
 
 lab-down: $(STAMP)
 	ansible-playbook lab/down.yml
@@ -52,7 +57,7 @@ lint: $(STAMP)
 	yamllint --strict .
 	ansible-lint
 
-molecule: $(STAMP) engine
+molecule: $(STAMP) images manager
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
 
 pytest: $(STAMP) images manager
