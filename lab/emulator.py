@@ -35,8 +35,10 @@ def url(port: int = DEFAULT_PORT) -> str:
 
 
 def _answers(port: int) -> bool:
+    # Not /moto-api/data.json: once an RDS instance exists moto 5.2.5 fails to serialise it
+    # (500, "write only property"), and a running emulator looked dead to a second `start`.
     try:
-        with urllib.request.urlopen(f"{url(port)}/moto-api/data.json", timeout=2):
+        with urllib.request.urlopen(f"{url(port)}/moto-api/", timeout=2):
             return True
     except (urllib.error.URLError, OSError):
         return False
