@@ -22,15 +22,6 @@ def estate_exists() -> dict[str, bool]:
             "database": bool(databases), "load balancer": bool(balancers)}
 
 
-@pytest.fixture(scope="module")
-def prerequisites(aws_env, tmp_path_factory):
-    """The certificate and the database secret an operator has before provisioning."""
-    state = tmp_path_factory.mktemp("lab-state")
-    env = {"LAB_STATE_DIR": str(state)}
-    run_playbook("lab/prerequisites.yml", *LAB, env=env)
-    return env
-
-
 BAD_INPUTS = [
     ("unknown engine", {"aws_database_servers": [{"name": "db", "engine": "mysql", "instance_class": "db.m5.large"}]},
      "aws_database_servers"),

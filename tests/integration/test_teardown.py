@@ -22,15 +22,6 @@ FINAL_SNAPSHOT = re.compile(rf"^{ESTATE}-db-final-(\d{{12}})$")
 
 
 @pytest.fixture(scope="module")
-def prerequisites(aws_env, tmp_path_factory):
-    """The certificate and the database secret an operator has before provisioning."""
-    state = tmp_path_factory.mktemp("lab-state")
-    env = {"LAB_STATE_DIR": str(state)}
-    run_playbook("lab/prerequisites.yml", *LAB, env=env)
-    return env
-
-
-@pytest.fixture(scope="module")
 def provisioned(prerequisites):
     run_playbook("playbooks/provision.yml", *LAB, env=prerequisites)
     return prerequisites
