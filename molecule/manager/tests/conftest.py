@@ -1,8 +1,10 @@
-"""Helpers of the manager scenario: the nodes as an operator sees them, and role runs as an
-operator starts them (ansible-playbook with molecule's config and inventory)."""
+"""Helpers of the manager scenario: the nodes and their load balancer as an operator sees them,
+and converge runs as an operator starts them (ansible-playbook with molecule's config and inventory)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -17,6 +19,13 @@ INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 NODES = ("manager-node-1", "manager-node-2")
 PING = "https://127.0.0.1:4119/rest/status/manager/current/ping"
 STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
+LB = "manager-lb"
+# The haproxy role's backends, one a flow, and the client-facing ports of those flows on the lb.
+BACKENDS = ("be_console", "be_heartbeat", "be_relay")
+LB_CONSOLE = "https://127.0.0.1:443"
+LB_HEARTBEAT_PORT = 4120
+LB_RELAY = "https://127.0.0.1:4122/"
+ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
 # molecule.yml group_vars: what must never show up in a log or a process list.
 DB_PASSWORD = "Molecule-Db-7c41e9a2"
 ADMIN_PASSWORD = "Molecule-Adm-3f0b58d6"
@@ -43,10 +52,21 @@ def status(host) -> dict:
     return json.loads(host.check_output(f"curl -sk {STATUS}"))
 
 
+def lb_servers(lb) -> dict[tuple[str, str], str]:
+    """Status of every server of every backend, from `show stat` on the lb's admin socket."""
+    stat = lb.check_output("echo 'show stat -1 4 -1' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
+    return {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
+
+
+def lb_version(lb) -> dict:
+    """The version answer of whichever node the load balancer picks for the console."""
+    return json.loads(lb.check_output(f"curl -sk {LB_CONSOLE}/rest/status/manager/version"))
+
+
 def converge(
     *args: str, expect_failure: bool = False, timeout: int = 600
 ) -> tuple[str, dict[str, dict[str, int]]]:
-    """Run converge.yml (the manager role on both nodes) with extra arguments.
+    """Run converge.yml (haproxy on the lb, the manager and lb_membership on both nodes) with extra arguments.
 
     Returns the output and the recap per host; raises when the run's success is not the expected one.
     """

@@ -1,11 +1,11 @@
 """Bad input fails with a clear message before a running node is touched.
 
 Each case is a real run of the converge playbook that must fail; afterwards both nodes still run
-the same process (MainPID) on the same version and answer their ping.
+the same process (MainPID) on the same version, answer their ping and stay UP in the load balancer.
 """
 
 import pytest
-from conftest import NODES, converge, main_pid, node, ping_status, status
+from conftest import ALL_UP, LB, NODES, converge, lb_servers, main_pid, node, ping_status, status
 
 CASES = {
     # The installer in S3 is not the one SHA256SUMS lists (prepare.yml's tampered/ prefix).
@@ -50,6 +50,7 @@ def test_bad_input_fails_before_the_running_node_is_touched(nodes, case):
         assert ping_status(host) == 200
         assert status(host)["version"] == "20.0.877"
         assert not host.file("/var/cache/dsm/Manager-Linux-20.0.913.x64.sh").exists
+    assert lb_servers(node(LB)) == ALL_UP
 
 
 def test_check_mode_reports_the_upgrade_and_changes_nothing(nodes):

@@ -1,6 +1,8 @@
-"""The patch upgrade to 20.0.913: one node at a time, no secret in a -vvv log, then no change."""
+"""The patch upgrade to 20.0.913: one node at a time, no secret in a -vvv log, every node back in
+the load balancer, then no change."""
 
-from conftest import ADMIN_PASSWORD, DB_PASSWORD, LICENSE, NODES, converge, main_pid, node, ping_status, status
+from conftest import (ADMIN_PASSWORD, ALL_UP, DB_PASSWORD, LB, LICENSE, NODES, converge, lb_servers, lb_version, main_pid,
+                      node, ping_status, status)
 
 
 def _journal(host) -> list[tuple[float, str]]:
@@ -29,6 +31,12 @@ def test_upgrade_runs_one_node_at_a_time_and_logs_no_secret():
                        if "-> Online" in line and t > _started(hosts["manager-node-1"]))
     second_stop = max(t for t, line in _journal(hosts["manager-node-2"]) if "Stopping" in line)
     assert first_online < second_stop
+
+    # The run waited for each node to be UP again in every backend: clients reach the new version.
+    lb = node(LB)
+    assert lb_servers(lb) == ALL_UP
+    answers = [lb_version(lb) for _ in range(4)]
+    assert {(answer["node"], answer["version"]) for answer in answers} == {(name, "20.0.913") for name in NODES}, answers
 
 
 def _started(host) -> float:
