@@ -60,6 +60,7 @@ def patch_moto_gaps() -> None:
     """
     import json
 
+    from moto.autoscaling.responses import AutoScalingResponse
     from moto.ec2.responses.launch_templates import LaunchTemplates
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.rds.models import DBInstance
@@ -112,6 +113,23 @@ def patch_moto_gaps() -> None:
         return result
 
     LaunchTemplates.create_launch_template = create_launch_template_without_own_tags
+
+    # UpdateAutoScalingGroup ignores InstanceMaintenancePolicy, so DescribeAutoScalingGroups
+    # never returns it and aws_nodes re-applies it on every run. Store it on the group (the
+    # serializer picks up instance_maintenance_policy); -1/-1 clears it, as on AWS.
+    update_auto_scaling_group = AutoScalingResponse.update_auto_scaling_group
+
+    def update_auto_scaling_group_with_maintenance_policy(self):
+        result = update_auto_scaling_group(self)
+        policy = self._get_param("InstanceMaintenancePolicy")
+        if policy:
+            group = self.autoscaling_backend.autoscaling_groups[self._get_param("AutoScalingGroupName")]
+            wanted = {key: int(policy[key]) for key in ("MinHealthyPercentage", "MaxHealthyPercentage") if key in policy}
+            cleared = wanted.get("MinHealthyPercentage") == -1 and wanted.get("MaxHealthyPercentage") == -1
+            group.instance_maintenance_policy = None if cleared else wanted
+        return result
+
+    AutoScalingResponse.update_auto_scaling_group = update_auto_scaling_group_with_maintenance_policy
 
 
 def serve(binds: list[str], port: int) -> None:

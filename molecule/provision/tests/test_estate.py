@@ -192,6 +192,8 @@ def test_auto_scaling_is_for_failover_only(aws, balancers):
     for group in mine:
         assert group["MinSize"] == group["MaxSize"] == group["DesiredCapacity"] == 1
         assert group["HealthCheckType"] == "ELB"
+        # Launch before terminate: a replacement is healthy before the failed node goes.
+        assert group["InstanceMaintenancePolicy"] == {"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200}
         assert set(group["TargetGroupARNs"]) == {tg["TargetGroupArn"] for tg in target_groups.values()}
     assert {g["AvailabilityZones"][0] for g in mine} == {"eu-west-1a", "eu-west-1b"}
 
