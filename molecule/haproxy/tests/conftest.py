@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -16,11 +15,13 @@ import pytest
 import testinfra
 
 SCENARIO = Path(__file__).resolve().parents[1]
+# The project's own play-recap reader (tests/support/ansible_run.py).
+sys.path.insert(0, str(SCENARIO.parents[1]))
+from tests.support.ansible_run import recap  # noqa: E402
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 LB = "haproxy-lb"
 NODES = ("haproxy-node-1", "haproxy-node-2")
 BACKENDS = ("be_console", "be_heartbeat", "be_relay")
-_RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def ansible_host(name: str):
@@ -47,11 +48,7 @@ class Playbook:
         output = result.stdout + result.stderr
         if (result.returncode != 0) != expect_failure:
             raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{output}")
-        recap = {
-            host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
-            for host, *counts in _RECAP.findall(result.stdout)
-        }
-        return output, recap
+        return output, recap(result)
 
 
 class Runtime:

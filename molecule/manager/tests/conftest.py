@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,9 @@ from pathlib import Path
 import testinfra
 
 SCENARIO = Path(__file__).resolve().parents[1]
+# The project's own play-recap reader (tests/support/ansible_run.py).
+sys.path.insert(0, str(SCENARIO.parents[1]))
+from tests.support.ansible_run import recap  # noqa: E402
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 NODES = ("manager-node-1", "manager-node-2")
 PING = "https://127.0.0.1:4119/rest/status/manager/current/ping"
@@ -30,9 +32,6 @@ ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
 DB_PASSWORD = "Molecule-Db-7c41e9a2"
 ADMIN_PASSWORD = "Molecule-Adm-3f0b58d6"
 LICENSE = "AP-LAB0-0000-0000-0000"
-_RECAP = re.compile(
-    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
-)
 
 
 def node(name: str):
@@ -87,8 +86,4 @@ def converge(
     output = result.stdout + result.stderr
     if (result.returncode != 0) != expect_failure:
         raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{output[-20000:]}")
-    recap = {
-        host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
-        for host, *counts in _RECAP.findall(result.stdout)
-    }
-    return output, recap
+    return output, recap(result)
