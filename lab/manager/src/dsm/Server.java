@@ -42,6 +42,13 @@ final class Server {
     static final String UNREACHABLE = "Offline (Database Unreachable)";
     static final String NOT_INSTALLED = "Offline (Database Not Installed)";
     static final String NOT_REGISTERED = "Offline (Node Not Registered)";
+    static final String FAULT_INJECTED = "Offline (Lab Fault Injected)";
+    /**
+     * Lab fault injection: a node whose file lists the running version reports itself unhealthy,
+     * as a bad upgrade would. The rolling-upgrade tests write it to make one node fail after its
+     * upgrade and come back when rolled back to the version before.
+     */
+    static final Path FAULT_FILE = Path.of("/etc/dsm-lab/unhealthy-versions");
 
     record Status(String state, String reason, Integer dbSchema, String dbManagerVersion) {
         boolean online() {
@@ -253,7 +260,19 @@ final class Server {
             reason = "node " + node + " has no row in dsm_nodes (decommissioned?); run the installer with "
                     + Config.NEW_NODE + "=true to register it again";
         }
+        if (state.equals(ONLINE) && faultInjected()) {
+            state = FAULT_INJECTED;
+            reason = FAULT_FILE + " lists manager " + Main.VERSION + " (lab fault injection)";
+        }
         return new Status(state, reason, dbSchema, row.managerVersion());
+    }
+
+    private static boolean faultInjected() {
+        try {
+            return Files.readAllLines(FAULT_FILE).stream().map(String::trim).anyMatch(Main.VERSION::equals);
+        } catch (IOException e) {
+            return false; // no file: no fault
+        }
     }
 
     private void disconnect() {
