@@ -5,6 +5,8 @@ control an auditor checks: who can reach what, on which port and protocol, with 
 protection.
 """
 
+import base64
+import hashlib
 import json
 
 import boto3
@@ -171,6 +173,27 @@ def test_installers_and_manifest_are_uploaded_with_their_checksums(aws):
         assert head["Metadata"]["sha256"] == digest, name
 
 
+def test_nodes_bootstrap_from_the_bundle_and_settings_pinned_to_the_estate_version(aws):
+    s3, bucket = aws("s3"), f"{ESTATE}-deployment"
+    bundle = s3.get_object(Bucket=bucket, Key="bootstrap/bundle.tar.gz")
+    assert bundle["Metadata"]["sha256"] == hashlib.sha256(bundle["Body"].read()).hexdigest()
+    settings_object = s3.get_object(Bucket=bucket, Key="bootstrap/settings.json")
+    text = settings_object["Body"].read()
+    assert settings_object["Metadata"]["sha256"] == hashlib.sha256(text).hexdigest()
+    settings = json.loads(text)
+    # inventories/lab: the estate's manager_version, its bucket and secrets by id only.
+    assert settings["manager_version"] == "20.0.877"
+    assert (settings["manager_bucket"], settings["manager_s3_prefix"]) == (bucket, "manager")
+    assert settings["bootstrap_db_secret_id"].startswith("arn:aws:secretsmanager:eu-west-1:")
+    assert (settings["bootstrap_admin_secret_id"], settings["bootstrap_license_secret_id"]) == (f"{ESTATE}/admin", f"{ESTATE}/license")
+    # Every node launched after the first one joins the database it installed.
+    assert settings["manager_database_installed"] is True
+    assert not [key for key in settings if key.endswith(("password", "license", "activation_code"))], settings
+    user_data = base64.b64decode(aws("ec2").describe_launch_template_versions(
+        LaunchTemplateName=f"{ESTATE}-node", Versions=["$Latest"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"]).decode()
+    assert bucket in user_data and "bootstrap/bundle.tar.gz bootstrap/settings.json" in user_data, user_data
+
+
 def test_nodes_launch_from_amazon_linux_with_imdsv2_and_no_public_ip(aws, groups):
     ec2 = aws("ec2")
     versions = ec2.describe_launch_template_versions(LaunchTemplateName=f"{ESTATE}-node", Versions=["$Latest"])
@@ -198,13 +221,13 @@ def test_auto_scaling_is_for_failover_only(aws, balancers):
     assert {g["AvailabilityZones"][0] for g in mine} == {"eu-west-1a", "eu-west-1b"}
 
 
-def test_node_role_reads_only_the_deployment_bucket_and_the_database_secret(aws):
+def test_node_role_reads_only_the_deployment_bucket_and_the_node_secrets(aws):
     iam = aws("iam")
     (name,) = iam.list_role_policies(RoleName=f"{ESTATE}-node")["PolicyNames"]
     document = iam.get_role_policy(RoleName=f"{ESTATE}-node", PolicyName=name)["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
-    actions = set()
+    actions, secrets = set(), set()
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -212,7 +235,13 @@ def test_node_role_reads_only_the_deployment_bucket_and_the_database_secret(aws)
         for resource in resources:
             assert resource.startswith((f"arn:aws:s3:::{ESTATE}-deployment", "arn:aws:secretsmanager:")), resource
         actions |= set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+        secrets |= {r for r in resources if r.startswith("arn:aws:secretsmanager:")}
     assert actions <= {"s3:GetObject", "s3:ListBucket", "secretsmanager:GetSecretValue"}
+    # The database login, and for a node that boots on its own the administrator password and the license.
+    names = {arn.split(":secret:")[1] for arn in secrets}
+    assert len(secrets) == 3, secrets
+    assert {f"{ESTATE}/admin-??????", f"{ESTATE}/license-??????"} <= names, names
+    assert all(":secretsmanager:eu-west-1:" in arn for arn in secrets), secrets
     assert iam.list_attached_role_policies(RoleName=f"{ESTATE}-node")["AttachedPolicies"] == []
 
 
