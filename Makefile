@@ -14,13 +14,14 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
 	@echo "make lab-down  remove the lab"
 	@echo "make test      yamllint, ansible-lint, every molecule scenario, the pytest suites"
 	@echo "make bench     tuned ansible.cfg against Ansible's defaults on the lab"
+	@echo "make bench-upgrade  patch then major rolling upgrade under load on a rebuilt lab"
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -68,3 +69,10 @@ test: lint molecule pytest
 
 bench: lab
 	python bench/noop_play.py
+
+# A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
+bench-upgrade: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
+bench-upgrade: $(STAMP) manager
+	$(MAKE) lab-down
+	$(MAKE) lab
+	python bench/rolling_upgrade.py

@@ -32,6 +32,8 @@ def run_playbook(
             **os.environ,
             "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
             "ANSIBLE_NOCOLOR": "1",
+            # Molecule's verifier forces colours on; the recap is read as plain text.
+            "ANSIBLE_FORCE_COLOR": "0",
             **(env or {}),
         },
     )

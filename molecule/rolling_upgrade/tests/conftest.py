@@ -1,0 +1,130 @@
+"""Helpers of the rolling_upgrade scenario: the runbook run as an operator runs it (ansible-playbook
+with the project's ansible.cfg against molecule's inventory), and the nodes, the load balancer and
+the audit log as an operator reads them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import testinfra
+
+SCENARIO = Path(__file__).resolve().parents[1]
+REPO = SCENARIO.parents[1]
+sys.path.insert(0, str(REPO))
+from tests.support.ansible_run import recap, run_playbook  # noqa: E402
+from tests.support.load import SteadyLoad  # noqa: E402
+
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+AUDIT_LOG = Path(os.environ.get("ROLLING_UPGRADE_AUDIT_LOG", "/nonexistent"))
+# Plan order: batches by AZ (lab-a: node-1 and node-3, then lab-b: node-2), inventory order inside.
+NODES = ("rolling-node-1", "rolling-node-3", "rolling-node-2")
+LB = "rolling-lb"
+DB = "rolling-db"
+BACKENDS = ("be_console", "be_heartbeat", "be_relay")
+ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
+STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
+FAULT_FILE = "/etc/dsm-lab/unhealthy-versions"
+# Closed now and at every run of the tests: a nightly 02:00-04:00 Europe/Berlin window, evaluated at noon.
+NIGHTLY = {
+    "name": "nightly-window",
+    "type": "DEFAULT_CLOSED",
+    "timezone": "Europe/Berlin",
+    "events": [{"summary": "change window", "start": "2026-01-05T02:00:00", "end": "2026-01-05T04:00:00",
+                "rrule": "FREQ=DAILY"}],
+}
+CLOSED_AT = "2026-11-27T12:00:00Z"
+BUCKET = "molecule-rolling-artifacts"
+SETTINGS_KEY = "bootstrap/settings.json"
+NEXT_OPENING = "2026-11-28T01:00:00Z"
+
+
+def node(name: str):
+    return testinfra.get_host(f"docker://{name}")
+
+
+def status(name: str) -> dict:
+    return json.loads(node(name).check_output(f"curl -sk {STATUS}"))
+
+
+def versions() -> dict[str, str]:
+    return {name: status(name)["version"] for name in NODES}
+
+
+def main_pids() -> dict[str, int]:
+    return {name: int(node(name).check_output("systemctl show --property MainPID --value dsm_s")) for name in NODES}
+
+
+def lb_servers() -> dict[tuple[str, str], str]:
+    """Status of every server of every backend, from `show stat` on the lb's admin socket."""
+    stat = node(LB).check_output("echo 'show stat -1 4 -1' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
+    return {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
+
+
+def dumps() -> list[str]:
+    """The pre-upgrade snapshots (pg_dump files) on the database server."""
+    out = node(DB).check_output("ls -1 /var/backups/postgresql 2>/dev/null || true")
+    return [line for line in out.splitlines() if line.endswith(".dump")]
+
+
+def audit(since: int = 0) -> list[dict]:
+    """Audit records from line `since` on."""
+    if not AUDIT_LOG.exists():
+        return []
+    return [json.loads(line) for line in AUDIT_LOG.read_text().splitlines()[since:]]
+
+
+def audit_mark() -> int:
+    return len(audit())
+
+
+def console_load(rate: float = 20.0) -> SteadyLoad:
+    """Steady requests on the console flow of the load balancer, from this machine to the lb container."""
+    address = subprocess.run(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", LB],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    return SteadyLoad(f"https://{address}:443/rest/status/manager/ping", rate=rate, max_seconds=600)
+
+
+def upgrade(*args: str, expect_failure: bool = False) -> tuple[str, dict[str, dict[str, int]]]:
+    """playbooks/rolling_upgrade.yml with extra arguments; the output with its white space runs made
+    single spaces (Ansible wraps error messages to the terminal width), and the recap per host."""
+    result = run_playbook(
+        "playbooks/rolling_upgrade.yml", "-i", INVENTORY, *args, check=False,
+        # Facts of these containers stay out of the lab's fact cache.
+        env={"ANSIBLE_CACHE_PLUGIN_CONNECTION": str(AUDIT_LOG.parent.parent / "facts"),
+             # One line a result: messages are matched as the runbook writes them, not as YAML folds them.
+             "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
+    )
+    output = result.stdout + result.stderr
+    if (result.returncode != 0) != expect_failure:
+        raise AssertionError(f"rolling_upgrade.yml {' '.join(args)} exited {result.returncode}:\n{output[-20000:]}")
+    return " ".join(output.split()), recap(result)
+
+
+def calendars_closed(*extra: str) -> list[str]:
+    return ["-e", json.dumps({"change_window_calendars": [NIGHTLY], "change_window_at": CLOSED_AT}), *extra]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bootstrap_settings():
+    """The node settings provision.yml writes for self-bootstrapping nodes, pinned to the converged version."""
+    s3 = boto3.client("s3")
+    if "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=SETTINGS_KEY):
+        s3.put_object(Bucket=BUCKET, Key=SETTINGS_KEY, Body=json.dumps({
+            "manager_version": "20.0.877", "manager_bucket": BUCKET, "manager_s3_prefix": "manager",
+            "estate_name": "molecule-rolling", "estate_region": "eu-west-1", "manager_db_host": DB}).encode())
+
+
+def pinned_version() -> str:
+    """The version a node that Auto Scaling launches would install."""
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=SETTINGS_KEY)["Body"].read()
+    return json.loads(body)["manager_version"]

@@ -1,0 +1,36 @@
+"""The patch upgrade of three nodes, run as an emergency outside the window, under a steady load."""
+
+from conftest import (ALL_UP, DB, NODES, audit, audit_mark, calendars_closed, console_load, dumps, lb_servers, node,
+                      pinned_version, upgrade, versions)
+
+
+def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_request():
+    mark = audit_mark()
+    with console_load() as load:
+        output, recap = upgrade(*calendars_closed(
+            "-e", "manager_version=20.0.913",
+            "-e", "change_override_ticket=CHG-4711", "-e", "change_override_approver=duty-manager"))
+    report = load.report
+
+    assert versions() == {name: "20.0.913" for name in NODES}
+    assert lb_servers() == ALL_UP
+    assert pinned_version() == "20.0.913", "a replacement node would install the old version"
+    assert len(report.answers) > 100 and report.failed == [], report.failed[:10]
+    assert "EMERGENCY OVERRIDE" in output
+
+    records = audit(mark)
+    gates = [r for r in records if r["step"] == "gate"]
+    # At launch and before each of the three nodes, all overridden with the ticket and the approver.
+    assert [(r["decision"], r["ticket"], r["approver"]) for r in gates] == [("override", "CHG-4711", "duty-manager")] * 4
+    # The snapshot is taken before the first node starts, and nodes go one at a time in plan order.
+    steps = [(r["host"], r["step"], r["result"]) for r in records if r["step"] in ("snapshot", "node")]
+    assert steps == [(NODES[0], "snapshot", "ok")] + [(name, "node", result) for name in NODES for result in ("started", "ok")]
+    dump = dumps()
+    assert len(dump) == 1
+    assert node(DB).run(f"runuser -u postgres -- pg_restore --list /var/backups/postgresql/{dump[0]}").rc == 0
+
+
+def test_rerun_on_the_target_changes_nothing():
+    output, recap = upgrade("-e", "manager_version=20.0.913")
+    assert "nothing to do" in output
+    assert all(recap[name]["changed"] == 0 for name in NODES), recap
