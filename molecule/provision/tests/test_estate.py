@@ -91,6 +91,34 @@ def test_database_accepts_its_port_only_from_the_nodes(groups):
     assert ingress(groups[f"{ESTATE}-db"]) == {("tcp", 5432, 5432): {nodes}}
 
 
+def test_nodes_reach_secrets_manager_privately_through_a_guarded_endpoint(aws, vpc, groups):
+    # No NAT in the private subnets: without this endpoint a booting node cannot read its secrets.
+    ec2 = aws("ec2")
+    endpoints = [e for e in ec2.describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+        {"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.secretsmanager"]}])["VpcEndpoints"]
+        if e["State"].lower() != "deleted"]
+    assert len(endpoints) == 1, endpoints
+    (endpoint,) = endpoints
+    assert endpoint["VpcEndpointType"] == "Interface"
+    # The SDK's usual secretsmanager.<region>.amazonaws.com resolves to the endpoint inside the VPC.
+    assert endpoint["PrivateDnsEnabled"] is True
+    assert vpc_attribute(ec2, vpc, "enableDnsSupport") and vpc_attribute(ec2, vpc, "enableDnsHostnames")
+    # One network interface in each AZ's private subnet, none in a public one.
+    subnets = ec2.describe_subnets(SubnetIds=endpoint["SubnetIds"])["Subnets"]
+    assert {tag["Value"] for s in subnets for tag in s["Tags"] if tag["Key"] == "Tier"} == {"private"}
+    assert sorted(s["AvailabilityZone"] for s in subnets) == ["eu-west-1a", "eu-west-1b"]
+    # Guarded by its own group, which admits HTTPS from the nodes and nothing else.
+    guard = groups[f"{ESTATE}-endpoints"]
+    assert [g["GroupId"] for g in endpoint["Groups"]] == [guard["GroupId"]]
+    assert ingress(guard) == {("tcp", 443, 443): {groups[f"{ESTATE}-nodes"]["GroupId"]}}
+
+
+def vpc_attribute(ec2, vpc, name):
+    key = name[0].upper() + name[1:]
+    return ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=name)[key]["Value"]
+
+
 @pytest.fixture(scope="module")
 def balancers(aws):
     elb = aws("elbv2")
