@@ -3,27 +3,22 @@ and converge runs as an operator starts them (ansible-playbook with molecule's c
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import testinfra
-
 SCENARIO = Path(__file__).resolve().parents[1]
 # The project's own play-recap reader (tests/support/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
 from tests.support.ansible_run import recap  # noqa: E402
+# Re-exported for the tests: the nodes and the load balancer as an operator reads them.
+from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 NODES = ("manager-node-1", "manager-node-2")
-PING = "https://127.0.0.1:4119/rest/status/manager/current/ping"
-STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
 LB = "manager-lb"
-# The haproxy role's backends, one a flow, and the client-facing ports of those flows on the lb.
-BACKENDS = ("be_console", "be_heartbeat", "be_relay")
+# The client-facing ports of the haproxy role's flows on the lb.
 LB_CONSOLE = "https://127.0.0.1:443"
 LB_HEARTBEAT_PORT = 4120
 LB_RELAY = "https://127.0.0.1:4122/"
@@ -32,29 +27,6 @@ ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
 DB_PASSWORD = "Molecule-Db-7c41e9a2"
 ADMIN_PASSWORD = "Molecule-Adm-3f0b58d6"
 LICENSE = "AP-LAB0-0000-0000-0000"
-
-
-def node(name: str):
-    # docker exec directly: an order of magnitude faster than a module run per check.
-    return testinfra.get_host(f"docker://{name}")
-
-
-def main_pid(host) -> int:
-    return int(host.check_output("systemctl show --property MainPID --value dsm_s"))
-
-
-def ping_status(host) -> int:
-    return int(host.check_output(f"curl -sk -o /dev/null -w '%{{http_code}}' {PING}"))
-
-
-def status(host) -> dict:
-    return json.loads(host.check_output(f"curl -sk {STATUS}"))
-
-
-def lb_servers(lb) -> dict[tuple[str, str], str]:
-    """Status of every server of every backend, from `show stat` on the lb's admin socket."""
-    stat = lb.check_output("echo 'show stat -1 4 -1' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
-    return {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
 
 
 def lb_version(lb) -> dict:

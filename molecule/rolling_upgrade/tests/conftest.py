@@ -4,8 +4,6 @@ the audit log as an operator reads them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -14,12 +12,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-import testinfra
 
 SCENARIO = Path(__file__).resolve().parents[1]
 REPO = SCENARIO.parents[1]
 sys.path.insert(0, str(REPO))
 from tests.support.ansible_run import recap, run_playbook  # noqa: E402
+# Re-exported for the tests: the nodes and the load balancer as an operator reads them.
+from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, status  # noqa: E402,F401
 from tests.support.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
@@ -28,9 +27,7 @@ AUDIT_LOG = Path(os.environ.get("ROLLING_UPGRADE_AUDIT_LOG", "/nonexistent"))
 NODES = ("rolling-node-1", "rolling-node-3", "rolling-node-2")
 LB = "rolling-lb"
 DB = "rolling-db"
-BACKENDS = ("be_console", "be_heartbeat", "be_relay")
 ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
-STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
 FAULT_FILE = "/etc/dsm-lab/unhealthy-versions"
 # Closed now and at every run of the tests: a nightly 02:00-04:00 Europe/Berlin window, evaluated at noon.
 NIGHTLY = {
@@ -46,26 +43,12 @@ SETTINGS_KEY = "bootstrap/settings.json"
 NEXT_OPENING = "2026-11-28T01:00:00Z"
 
 
-def node(name: str):
-    return testinfra.get_host(f"docker://{name}")
-
-
-def status(name: str) -> dict:
-    return json.loads(node(name).check_output(f"curl -sk {STATUS}"))
-
-
 def versions() -> dict[str, str]:
-    return {name: status(name)["version"] for name in NODES}
+    return {name: status(node(name))["version"] for name in NODES}
 
 
 def main_pids() -> dict[str, int]:
-    return {name: int(node(name).check_output("systemctl show --property MainPID --value dsm_s")) for name in NODES}
-
-
-def lb_servers() -> dict[tuple[str, str], str]:
-    """Status of every server of every backend, from `show stat` on the lb's admin socket."""
-    stat = node(LB).check_output("echo 'show stat -1 4 -1' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
-    return {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
+    return {name: main_pid(node(name)) for name in NODES}
 
 
 def dumps() -> list[str]:
