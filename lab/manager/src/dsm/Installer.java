@@ -26,6 +26,8 @@ final class Installer {
     static final Path HOME = Path.of("/opt/dsm");
     static final Path UNIT = Path.of("/etc/systemd/system/dsm_s.service");
     static final String JDBC_JAR = "/usr/share/java/postgresql.jar";
+    /** Fault injection: seconds to pause once the files are replaced, before the database work (lab drills). */
+    static final Path PAUSE_FILE = Path.of("/etc/dsm-lab/install-pause-seconds");
 
     private final Path varfile;
 
@@ -134,6 +136,7 @@ final class Installer {
                 + "; holds secrets: keep mode 0600", cfg.serviceProperties(node, ksPassword)));
         writeVmOptions(HOME.resolve("dsm_s.vmoptions"));
         Files.writeString(UNIT, unit());
+        pauseForFaultInjection();
 
         c.setAutoCommit(false);
         if (row == null) {
@@ -160,6 +163,17 @@ final class Installer {
             throw new Main.Failure(1, "dsm_s did not stay running; see journalctl -u dsm_s and "
                     + HOME.resolve("dsm_s.vmoptions"));
         }
+    }
+
+    /**
+     * The window a drill needs to hit an install part-way: dsm_s stopped, the files of this version in place, the
+     * version file and the database not yet written. Only when /etc/dsm-lab/install-pause-seconds exists.
+     */
+    private static void pauseForFaultInjection() throws IOException, InterruptedException {
+        if (!Files.exists(PAUSE_FILE)) return;
+        int seconds = Integer.parseInt(Files.readString(PAUSE_FILE).trim());
+        say("fault injection: pausing %d s with the files replaced, before the database work (%s)", seconds, PAUSE_FILE);
+        Thread.sleep(seconds * 1000L);
     }
 
     /** Length of the simulated schema migration: DSM_SCHEMA_MIGRATION_SECONDS, default 20. */
