@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import boto3
@@ -18,7 +20,7 @@ REPO = SCENARIO.parents[1]
 sys.path.insert(0, str(REPO))
 from tests.support.ansible_run import recap, run_playbook  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, status  # noqa: E402,F401
+from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
 from tests.support.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
@@ -29,6 +31,13 @@ LB = "rolling-lb"
 DB = "rolling-db"
 ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
 FAULT_FILE = "/etc/dsm-lab/unhealthy-versions"
+# The stand-in's installer pauses this many seconds once it has replaced the files (lab/manager/README.md).
+PAUSE_FILE = "/etc/dsm-lab/install-pause-seconds"
+JOURNAL = "/var/lib/dsm-ops/install.json"
+# molecule.yml group_vars: what must never show up in a log.
+DB_PASSWORD = "Molecule-Db-5e02b7c3"
+ADMIN_PASSWORD = "Molecule-Adm-91d4a6f0"
+LICENSE = "AP-LAB0-0000-0000-0000"
 # Closed now and at every run of the tests: a nightly 02:00-04:00 Europe/Berlin window, evaluated at noon.
 NIGHTLY = {
     "name": "nightly-window",
@@ -77,20 +86,84 @@ def console_load(rate: float = 20.0) -> SteadyLoad:
     return SteadyLoad(f"https://{address}:443/rest/status/manager/ping", rate=rate, max_seconds=600)
 
 
-def upgrade(*args: str, expect_failure: bool = False) -> tuple[str, dict[str, dict[str, int]]]:
+def upgrade(*args: str, expect_failure: bool = False, env: dict[str, str] | None = None) -> tuple[str, dict[str, dict[str, int]]]:
     """playbooks/rolling_upgrade.yml with extra arguments; the output with its white space runs made
     single spaces (Ansible wraps error messages to the terminal width), and the recap per host."""
+    return playbook("playbooks/rolling_upgrade.yml", *args, expect_failure=expect_failure, env=env)
+
+
+def site(*args: str, expect_failure: bool = False) -> tuple[str, dict[str, dict[str, int]]]:
+    """playbooks/site.yml, the converge, run again as an operator runs it."""
+    return playbook("playbooks/site.yml", *args, expect_failure=expect_failure)
+
+
+def playbook(path: str, *args: str, expect_failure: bool = False,
+             env: dict[str, str] | None = None) -> tuple[str, dict[str, dict[str, int]]]:
     result = run_playbook(
-        "playbooks/rolling_upgrade.yml", "-i", INVENTORY, *args, check=False,
+        path, "-i", INVENTORY, *args, check=False,
         # Facts of these containers stay out of the lab's fact cache.
         env={"ANSIBLE_CACHE_PLUGIN_CONNECTION": str(AUDIT_LOG.parent.parent / "facts"),
              # One line a result: messages are matched as the runbook writes them, not as YAML folds them.
-             "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
+             "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", **(env or {})},
     )
     output = result.stdout + result.stderr
     if (result.returncode != 0) != expect_failure:
-        raise AssertionError(f"rolling_upgrade.yml {' '.join(args)} exited {result.returncode}:\n{output[-20000:]}")
+        raise AssertionError(f"{path} {' '.join(args)} exited {result.returncode}:\n{output[-20000:]}")
     return " ".join(output.split()), recap(result)
+
+
+class Background:
+    """A runbook run in a thread, so that a test can break things while it runs."""
+
+    def __init__(self, fn, *args, **kwargs):
+        self._result: tuple | None = None
+        self._error: BaseException | None = None
+
+        def run():
+            try:
+                self._result = fn(*args, **kwargs)
+            except BaseException as err:  # noqa: BLE001 - re-raised in result()
+                self._error = err
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self, timeout: float = 900) -> tuple:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the run did not end"
+        if self._error:
+            raise self._error
+        return self._result
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
+    """Polls predicate() until it is truthy (bounded); fails naming what was awaited. A probe that fails
+    (a node's curl while its service is down) counts as "not yet"."""
+    deadline, last_error = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except AssertionError as err:  # testinfra's check_output on a non-zero exit
+            value, last_error = None, err
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"waited {timeout} s for {what}" + (f"; last probe: {last_error}" if last_error else ""))
+
+
+def installer_paused(name: str) -> bool:
+    """The node's installer runs and has stopped dsm_s: inside the stand-in's injected pause."""
+    host = node(name)
+    return (host.run("systemctl is-active dsm-installer").stdout.strip() == "active"
+            and host.run("systemctl is-active dsm_s").stdout.strip() != "active")
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+
+
+def booted(name: str) -> bool:
+    result = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True, text=True)
+    return result.stdout.strip() in ("running", "degraded")
 
 
 def calendars_closed(*extra: str) -> list[str]:

@@ -1,15 +1,17 @@
 """The patch upgrade of three nodes, run as an emergency outside the window, under a steady load."""
 
-from conftest import (ALL_UP, DB, LB, NODES, audit, audit_mark, calendars_closed, console_load, dumps, lb_servers, node,
-                      pinned_version, upgrade, versions)
+from conftest import (ADMIN_PASSWORD, ALL_UP, DB, DB_PASSWORD, LB, LICENSE, NODES, audit, audit_mark, calendars_closed,
+                      console_load, dumps, lb_servers, node, pinned_version, upgrade, versions)
 
 
 def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_request():
     mark = audit_mark()
     with console_load() as load:
+        # At the highest verbosity: no credential may show in the output (ANSIBLE_VERBOSITY, as an operator sets it).
         output, recap = upgrade(*calendars_closed(
             "-e", "manager_version=20.0.913",
-            "-e", "change_override_ticket=CHG-4711", "-e", "change_override_approver=duty-manager"))
+            "-e", "change_override_ticket=CHG-4711", "-e", "change_override_approver=duty-manager"),
+            env={"ANSIBLE_VERBOSITY": "3"})
     report = load.report
 
     assert versions() == {name: "20.0.913" for name in NODES}
@@ -17,6 +19,14 @@ def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_reques
     assert pinned_version() == "20.0.913", "a replacement node would install the old version"
     assert len(report.answers) > 100 and report.failed == [], report.failed[:10]
     assert "EMERGENCY OVERRIDE" in output
+    assert "<rolling-node-2> ESTABLISH" in output, "the run was not at -vvv"
+    # Presigned URLs carry credentials: SigV4 (X-Amz-*) or SigV2 (Signature=, AWSAccessKeyId=).
+    for secret in (DB_PASSWORD, ADMIN_PASSWORD, LICENSE, "X-Amz-Signature", "X-Amz-Credential", "Signature=",
+                   "AWSAccessKeyId="):
+        assert secret not in output, f"{secret} is in the -vvv output"
+    # The installation backups hold the database password: root-only.
+    for name in NODES:
+        assert node(name).check_output("stat -c '%a %U' /var/backups/dsm/dsm-20.0.877.tar.gz") == "600 root"
 
     records = audit(mark)
     gates = [r for r in records if r["step"] == "gate"]
