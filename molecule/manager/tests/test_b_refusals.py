@@ -20,7 +20,7 @@ CASES = {
     ),
     "downgrade": (
         ["-e", "manager_version=20.0.100"],
-        ["runs manager 20.0.877 and manager_version asks for 20.0.100", "downgrades are refused"],
+        ["the node runs 20.0.877, newer than 20.0.100: downgrades are refused", "Nothing was stopped or changed"],
     ),
     "missing secret": (
         ["-e", "manager_db_secret_id=molecule-manager/absent"],

@@ -17,7 +17,8 @@ def test_upgrade_runs_one_node_at_a_time_and_logs_no_secret():
 
     # The run did install (so the secrets were handled), at the highest verbosity.
     assert "Manager-Linux-20.0.913.x64.sh" in output and "<manager-node-2> ESTABLISH" in output
-    for secret in (DB_PASSWORD, ADMIN_PASSWORD, LICENSE, "X-Amz-Signature", "X-Amz-Credential"):
+    # Presigned URLs carry credentials: SigV4 (X-Amz-*) or SigV2 (Signature=, AWSAccessKeyId=).
+    for secret in (DB_PASSWORD, ADMIN_PASSWORD, LICENSE, "X-Amz-Signature", "X-Amz-Credential", "Signature=", "AWSAccessKeyId="):
         assert secret not in output, f"{secret} is in the -vvv output"
     for name, host in hosts.items():
         assert recap[name]["changed"] > 0

@@ -1,0 +1,54 @@
+"""Health lines and load-balancer summaries (filter_plugins/node_health.py), and the manager nodes as
+backend servers (filter_plugins/manager_backends.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+FILTERS = Path(__file__).resolve().parents[2] / "filter_plugins"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, FILTERS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+health, backends = load("node_health"), load("manager_backends")
+
+
+@pytest.mark.parametrize("rows,text,serving", [
+    ([{"backend": "be_console", "status": "UP"}, {"backend": "be_relay", "status": "UP 1/2"}], "be_console UP, be_relay UP 1/2", True),
+    ([{"backend": "be_console", "status": "UP"}, {"backend": "be_relay", "status": "MAINT"}], "be_console UP, be_relay MAINT", False),
+    ([{"group": "dsm-console", "port": 4119, "state": "healthy"}, {"group": "dsm-relay", "state": "draining"}],
+     "dsm-console healthy, dsm-relay draining", False),
+    ([{"elb": "dsm-classic", "in_service": True}], "dsm-classic InService", True),
+    ([], "not read", False),
+])
+def test_lb_membership_summary(rows, text, serving):
+    assert health.lb_membership_summary(rows) == {"text": text, "serving": serving}
+
+
+def test_node_health_lines_say_when_a_node_gave_no_reading():
+    hosts = [{"inventory_hostname": "n1", "manager_node": {"summary": "runs 20.0.913 (files 20.0.913)"},
+              "lb_membership_status": [{"backend": "be_console", "status": "UP"}]},
+             {"inventory_hostname": "n2"}]
+    assert health.node_health_lines(hosts) == ["n1: runs 20.0.913 (files 20.0.913) | be_console UP",
+                                               "n2: no reading (did not answer) | not read"]
+
+
+def test_backend_servers_take_the_address_the_node_registers_with():
+    hosts = [{"inventory_hostname": "n1", "ansible_facts": {"default_ipv4": {"address": "10.0.0.11"}}},
+             {"inventory_hostname": "n2", "manager_address": "10.9.9.9", "ansible_facts": {"default_ipv4": {"address": "10.0.0.12"}}}]
+    assert backends.manager_backend_servers(hosts) == [{"name": "n1", "address": "10.0.0.11"},
+                                                       {"name": "n2", "address": "10.9.9.9"}]
+
+
+def test_a_node_without_an_address_is_named():
+    with pytest.raises(AnsibleFilterError, match="no address for n3"):
+        backends.manager_backend_servers([{"inventory_hostname": "n3", "ansible_facts": {}}])
