@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -22,6 +22,7 @@ help:
 	@echo "make test      yamllint, ansible-lint, every molecule scenario, the pytest suites"
 	@echo "make bench     tuned ansible.cfg against Ansible's defaults on the lab"
 	@echo "make bench-upgrade  patch then major rolling upgrade under load on a rebuilt lab"
+	@echo "make bench-faults   fault drills under load on a rebuilt lab: failed requests, time to full capacity"
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -76,3 +77,10 @@ bench-upgrade: $(STAMP) manager
 	$(MAKE) lab-down
 	$(MAKE) lab
 	python bench/rolling_upgrade.py
+
+# Fault drills under load: the lab is rebuilt on 20.0.877 first, then broken five ways.
+bench-faults: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
+bench-faults: $(STAMP) manager
+	$(MAKE) lab-down
+	$(MAKE) lab
+	python bench/faults.py
