@@ -106,10 +106,10 @@ def rerun(version: str) -> float:
     return time.monotonic() - start
 
 
-def report(label: str, load: SteadyLoad, capacity: float) -> None:
+def report(label: str, load: SteadyLoad, capacity: float, since: str = "the re-run started") -> None:
     answers = load.report
     print(f"{label}: failed {len(answers.failed)} of {len(answers.answers)} requests, "
-          f"window {answers.unavailable_seconds():.1f} s, full capacity {capacity:.1f} s after the re-run started")
+          f"window {answers.unavailable_seconds():.1f} s, full capacity {capacity:.1f} s after {since}")
 
 
 def in_background(fn, *args) -> threading.Thread:
@@ -159,7 +159,7 @@ def drill_service_killed(console: str) -> None:
         wait_for(lambda: full_capacity("20.0.950"), 120, "the node UP again")
         back = time.monotonic() - start
         time.sleep(2)
-    report("4. dsm_s killed with SIGTERM", load, back)
+    report("4. dsm_s killed with SIGTERM", load, back, since="the kill (no re-run: systemd restarts it)")
 
 
 def drill_ctrl_c_after_drain(console: str) -> None:
