@@ -131,6 +131,146 @@ def patch_moto_gaps() -> None:
 
     AutoScalingResponse.update_auto_scaling_group = update_auto_scaling_group_with_maintenance_policy
 
+    patch_iam_evaluation()
+
+
+# S3 requests moto names after its own operations, by the IAM action AWS checks for them
+# (Amazon S3 User Guide, "Policy actions for Amazon S3"): a policy that works here must name
+# the action AWS wants. Keys are moto's ACTION_MAP (resource type, method, query parameter).
+_S3_IAM_ACTIONS = {
+    ("BUCKET", "HEAD", "DEFAULT"): "ListBucket",
+    ("BUCKET", "GET", "ownershipControls"): "GetBucketOwnershipControls",
+    ("BUCKET", "GET", "encryption"): "GetEncryptionConfiguration",
+    ("BUCKET", "GET", "publicAccessBlock"): "GetBucketPublicAccessBlock",
+    ("BUCKET", "GET", "object-lock"): "GetBucketObjectLockConfiguration",
+    ("BUCKET", "GET", "requestPayment"): "GetBucketRequestPayment",
+    ("BUCKET", "GET", "intelligent-tiering"): "GetIntelligentTieringConfiguration",
+    ("BUCKET", "PUT", "ownershipControls"): "PutBucketOwnershipControls",
+    ("BUCKET", "PUT", "encryption"): "PutEncryptionConfiguration",
+    ("BUCKET", "PUT", "publicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("BUCKET", "DELETE", "ownershipControls"): "PutBucketOwnershipControls",
+    ("BUCKET", "DELETE", "encryption"): "PutEncryptionConfiguration",
+    ("BUCKET", "DELETE", "publicAccessBlock"): "PutBucketPublicAccessBlock",
+}
+
+# Every request moto authorised (or would have, before enforcement starts), in order:
+# {seq, identity, action, resource, outcome}. Tests read it in process; the lab's server
+# appends each one as a JSON line to $LAB_EMULATOR_RECORD when that is set.
+RECORDED_CALLS: list[dict] = []
+
+
+def patch_iam_evaluation() -> None:
+    """Close the gaps of moto's IAM evaluator that would make a correct policy fail.
+
+    moto 5.2.5 (moto/iam/access_control.py, moto/core/authorization.py) checks IAM only once
+    INITIAL_NO_AUTH_ACTION_COUNT requests have passed. It evaluates the identity's inline and
+    attached policies (no permissions boundary, no SCP, no resource policy but the S3 bucket
+    policy), matches Action and NotAction with wildcards, and a Resource only where it knows the
+    request's resource: S3 buckets and objects, IAM roles, sts:AssumeRole. Everywhere else it
+    compares the policy's Resource with "*", which only "*" matches. Conditions are evaluated only
+    for StringEquals on sts:AssumeRole's own parameters; every other condition counts as met.
+    """
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMPolicyStatement
+    from moto.iam.responses import IamResponse as IAMResponse
+    from moto.s3 import responses as s3_responses
+
+    for (kind, method, query), action in _S3_IAM_ACTIONS.items():
+        s3_responses.ACTION_MAP[kind][method][query] = action
+
+    # The request's resource unknown to moto ("*"): any Resource of the statement matches, so the
+    # emulator checks the action there and leaves the resource to the static checks.
+    check_element = IAMPolicyStatement._check_element_matches
+
+    def check_element_matches(self, statement_element, value):
+        if statement_element in ("Resource", "NotResource") and value == "*":
+            return statement_element == "Resource"
+        return check_element(self, statement_element, value)
+
+    IAMPolicyStatement._check_element_matches = check_element_matches
+
+    # IAM names a role or instance profile only once it exists (CreateRole is checked against
+    # "*"): name it from the request as AWS does, so that a policy scoped to the estate's roles
+    # is checked on creation too.
+    determine_resource = IAMResponse._determine_resource
+
+    def determine_iam_resource(self):
+        known = determine_resource(self)
+        if known != "*":
+            return known
+        prefix = f"arn:{self.partition}:iam::{self.current_account}:"
+        for parameter, kind in (("InstanceProfileName", "instance-profile"), ("RoleName", "role"), ("PolicyArn", None)):
+            value = self.data.get(parameter)
+            if value:
+                value = value[0] if isinstance(value, list) else value
+                return value if kind is None else f"{prefix}{kind}/{value}"
+        return known
+
+    IAMResponse._determine_resource = determine_iam_resource
+
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authorize_and_record(self, iam_request_cls, resource="*"):
+        from moto import settings
+
+        checked = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+        call = {"seq": len(RECORDED_CALLS), "identity": _identity(self), "action": _iam_action(self),
+                "resource": resource, "outcome": "allowed" if checked else "unchecked"}
+        try:
+            authorize(self, iam_request_cls, resource)
+        except Exception:
+            call["outcome"] = "denied"
+            raise
+        finally:
+            RECORDED_CALLS.append(call)
+            sink = os.environ.get("LAB_EMULATOR_RECORD")
+            if sink:
+                import json
+
+                with open(sink, "a", encoding="utf-8") as record:
+                    record.write(json.dumps(call) + "\n")
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize_and_record
+
+
+def _credential_scope(response) -> list[str]:
+    """[access key, date, region, service, aws4_request] of a SigV4 request, [] when unsigned."""
+    header = response.headers.get("Authorization") or ""
+    return header.partition("Credential=")[2].partition(",")[0].split("/") if "Credential=" in header else []
+
+
+def _iam_action(response) -> str:
+    scope = _credential_scope(response)
+    service = scope[3] if len(scope) > 3 else getattr(response, "service_name", "?")
+    try:
+        action = response._get_action()
+    except Exception:  # a request moto cannot route: recorded as such
+        action = None
+    return f"{service}:{action[0] if isinstance(action, list) else action}"
+
+
+def _identity(response) -> str:
+    """The IAM user or role (role/<name>) behind the request's access key, else the key itself."""
+    scope = _credential_scope(response)
+    if not scope:
+        return "unsigned"
+    key = scope[0]
+    try:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        account = response.current_account
+        for partition in iam_backends[account]:
+            for user in iam_backends[account][partition].users.values():
+                if any(k.access_key_id == key for k in user.access_keys):
+                    return user.name
+            for role in sts_backends[account][partition].assumed_roles:
+                if role.access_key_id == key:
+                    return "role/" + role.role_arn.split("/")[-1]
+    except Exception:  # identity lookup is best effort: the key is still recorded
+        pass
+    return key
+
 
 def serve(binds: list[str], port: int) -> None:
     """Run moto in this process, one threaded server per address, until SIGTERM."""
