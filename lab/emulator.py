@@ -131,7 +131,43 @@ def patch_moto_gaps() -> None:
 
     AutoScalingResponse.update_auto_scaling_group = update_auto_scaling_group_with_maintenance_policy
 
+    # DescribeDBParameterGroups naming a group that does not exist answers an empty list where
+    # AWS answers DBParameterGroupNotFound; rds_instance_param_group then fails with IndexError.
+    # And a new group lists only the parameters set in it, where AWS lists every parameter of
+    # the family with its default: the module refuses to set one it does not see listed.
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+    from moto.rds.models import DBParameterGroup, RDSBackend
+
+    describe_groups = RDSBackend.describe_db_parameter_groups
+
+    # The response hands the request's own keys (DBParameterGroupName), the backend filters on
+    # db_parameter_group_name: every group was listed whatever the name asked for.
+    def describe_groups_or_not_found(self, kwargs):
+        name = kwargs.get("db_parameter_group_name") or kwargs.get("DBParameterGroupName")
+        found = describe_groups(self, {"db_parameter_group_name": name})
+        if name and not found:
+            raise DBParameterGroupNotFoundError(name)
+        return found
+
+    RDSBackend.describe_db_parameter_groups = describe_groups_or_not_found
+
+    group_init = DBParameterGroup.__init__
+
+    def group_init_with_engine_defaults(self, *args, **kwargs):
+        group_init(self, *args, **kwargs)
+        for name, facts in _ENGINE_PARAMETERS.items():
+            self.parameters[name] = {"ParameterName": name, "Source": "engine-default", "IsModifiable": True, **facts}
+
+    DBParameterGroup.__init__ = group_init_with_engine_defaults
+
     patch_iam_evaluation()
+
+
+# The engine parameters the suite sets, as DescribeDBParameters lists them before any change
+# (their defaults in the families the suite uses).
+_ENGINE_PARAMETERS = {
+    "rds.force_ssl": {"DataType": "boolean", "ApplyType": "dynamic", "AllowedValues": "0,1"},
+}
 
 
 # S3 requests moto names after its own operations, by the IAM action AWS checks for them
@@ -168,23 +204,29 @@ def patch_iam_evaluation() -> None:
     policy), matches Action and NotAction with wildcards, and a Resource only where it knows the
     request's resource: S3 buckets and objects, IAM roles, sts:AssumeRole. Everywhere else it
     compares the policy's Resource with "*", which only "*" matches. Conditions are evaluated only
-    for StringEquals on sts:AssumeRole's own parameters; every other condition counts as met.
+    for StringEquals on sts:AssumeRole's own parameters; every other condition counts as met, so an
+    Allow with a condition allows and a Deny with a condition denies, whatever the request.
+    iam:PassRole, which AWS checks inside other calls (RunInstances, CreateAutoScalingGroup), is
+    never checked.
     """
     from moto.core.authorization import ActionAuthenticatorMixin
-    from moto.iam.access_control import IAMPolicyStatement
+    from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, IAMRequestBase, PermissionResult
     from moto.iam.responses import IamResponse as IAMResponse
     from moto.s3 import responses as s3_responses
 
     for (kind, method, query), action in _S3_IAM_ACTIONS.items():
         s3_responses.ACTION_MAP[kind][method][query] = action
 
-    # The request's resource unknown to moto ("*"): any Resource of the statement matches, so the
-    # emulator checks the action there and leaves the resource to the static checks.
+    # The request's resource unknown to moto ("*"): an Allow matches whatever its Resource, a Deny
+    # only when it names every resource, so the emulator checks the action there and errs on the
+    # permissive side; the resources are left to the static checks.
     check_element = IAMPolicyStatement._check_element_matches
 
     def check_element_matches(self, statement_element, value):
         if statement_element in ("Resource", "NotResource") and value == "*":
-            return statement_element == "Resource"
+            if self._statement.get("Effect") == "Allow":
+                return statement_element == "Resource"
+            return check_element(self, statement_element, value)
         return check_element(self, statement_element, value)
 
     IAMPolicyStatement._check_element_matches = check_element_matches
@@ -207,6 +249,24 @@ def patch_iam_evaluation() -> None:
         return known
 
     IAMResponse._determine_resource = determine_iam_resource
+
+    # A role's permissions boundary caps what its policies grant (IAM User Guide, "Permissions
+    # boundaries for IAM entities"); moto ignores it. Evaluated here for the roles the suite
+    # creates, so that a boundary that misses an action the node needs fails a test.
+    check_action_permitted = IAMRequestBase.check_action_permitted
+
+    def check_action_permitted_within_boundary(self, resource):
+        check_action_permitted(self, resource)
+        role_name = getattr(self._access_key, "_owner_role_name", None)
+        if role_name is None or self._action == "sts:GetCallerIdentity":
+            return
+        role = self.backend.get_role(role_name)
+        if role.permissions_boundary_arn:
+            boundary = IAMPolicy(self.backend.get_policy(role.permissions_boundary_arn))
+            if boundary.is_action_permitted(self._action, resource) != PermissionResult.PERMITTED:
+                self._raise_access_denied()
+
+    IAMRequestBase.check_action_permitted = check_action_permitted_within_boundary
 
     authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
