@@ -1,0 +1,192 @@
+"""Every AWS call the suite makes is allowed by the policy it documents or creates, and no more.
+
+The emulator enforces IAM (tests/integration/least_privilege.py), and each playbook runs as an
+identity holding exactly its policy: the controller's per playbook (docs/iam/controller-*.json),
+the node as its instance role (the role aws_nodes made, within docs/iam/node-boundary.json),
+through STS credentials. A call the policy does not allow fails the run, and the test with it.
+
+What the emulator checks: the action of every call, the resource of S3 and IAM calls, and the
+node role's permissions boundary. What it does not: conditions and the resources of the other
+services (tests/unit/test_iam_policies.py checks those statically), and iam:PassRole.
+
+In order, in one emulated account: a missing permission on an empty account, provision,
+provision again, the node, the runbooks' calls, missing permissions on a built estate, teardown.
+The calls recorded per identity are compared with docs/iam/recorded-calls.json
+(RECORD_IAM_CALLS=1 rewrites it).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+
+import boto3
+import pytest
+
+from tests.integration.least_privilege import (
+    IAM_DOCS, LAB_VALUES, calls, denied, enforced, mark, render, role_credentials, user_with_policy, without,
+)
+from tests.support.ansible_run import recap, run_playbook
+
+LAB = ["-i", "inventories/lab"]
+ESTATE = LAB_VALUES["Estate"]
+RECORDED = IAM_DOCS / "recorded-calls.json"
+# What each identity is recorded under, in docs/iam/recorded-calls.json.
+RECORD = {"controller-provision": "provision.yml (first run and a re-run)", "controller-teardown": "teardown.yml",
+          "role/dsm-lab-node": "a node at first boot (node role)",
+          "controller-site": "site.yml on AWS (membership, installer, secrets)",
+          "controller-rolling-upgrade": "rolling_upgrade.yml on AWS (the above, snapshot, re-pin)"}
+_recorded: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+
+@pytest.fixture(scope="module")
+def account(prerequisites):
+    """The operator's prerequisites (certificate, secrets, the node role's boundary) and one identity per policy."""
+    identities = {name: user_with_policy(name, render(name)) for name in
+                  ("controller-provision", "controller-teardown", "controller-site", "controller-rolling-upgrade")}
+    yield prerequisites, identities
+    if os.environ.get("RECORD_IAM_CALLS") == "1":
+        RECORDED.write_text(json.dumps(
+            {RECORD[who]: {"calls": sum(counts.values()), "actions": dict(sorted(counts.items()))}
+             for who, counts in _recorded.items()}, indent=2) + "\n")
+
+
+def run_as(identity_env, env, playbook, *args, check=True, record=None):
+    """Run a playbook as one identity with IAM enforced; every call it made was allowed, or it says which."""
+    since = mark()
+    with enforced():
+        result = run_playbook(playbook, *args, env={**env, **identity_env}, check=False)
+    who = record or next(iter({c["identity"] for c in calls(since)} - {"testing"}), None)
+    refused = denied(since, who) if who else []
+    if check:
+        assert result.returncode == 0 and not refused, (
+            f"{playbook} as {who} failed; refused: {refused}\n{result.stdout[-6000:]}")
+    if who and result.returncode == 0:
+        _recorded[who].update(c["action"] for c in calls(since, who) if c["outcome"] == "allowed")
+    return result, refused
+
+
+def test_a_missing_permission_stops_provisioning_before_anything_is_built(account):
+    env, _ = account
+    identity = user_with_policy("provision-without-createvpc", without(render("controller-provision"), "ec2:CreateVpc"))
+    result, refused = run_as(identity, env, "playbooks/provision.yml", *LAB, check=False,
+                             record="provision-without-createvpc")
+    assert result.returncode != 0 and refused == ["ec2:CreateVpc"], result.stdout[-3000:]
+    assert not boto3.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Estate", "Values": [ESTATE]}])["Vpcs"]
+
+
+def test_provision_runs_with_its_documented_policy(account):
+    env, ids = account
+    run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB)
+
+
+def test_a_second_provision_changes_nothing_with_its_documented_policy(account):
+    env, ids = account
+    result, _ = run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB)
+    assert recap(result)["localhost"]["changed"] == 0, result.stdout[-3000:]
+
+
+@pytest.fixture(scope="module")
+def node(account):
+    """The node role's credentials, as an instance of the estate gets them."""
+    return role_credentials(f"{ESTATE}-node")
+
+
+def test_a_node_boots_with_its_instance_role(account, node):
+    env, _ = account
+    run_as(node, env, "tests/integration/playbooks/node_aws_calls.yml",
+           "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1")
+
+
+def test_the_node_role_cannot_read_the_database_master_secret(node):
+    client = boto3.client("secretsmanager", aws_access_key_id=node["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=node["AWS_SECRET_ACCESS_KEY"],
+                          aws_session_token=node["AWS_SESSION_TOKEN"], endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    with enforced(), pytest.raises(client.exceptions.ClientError, match="AccessDenied"):
+        client.get_secret_value(SecretId=LAB_VALUES["MasterSecret"])
+
+
+def runbook_args(rolling: bool) -> list[str]:
+    """A stand-in node for one of the estate's instances, in the estate's target groups."""
+    elbv2, autoscaling = boto3.client("elbv2"), boto3.client("autoscaling")
+    groups = [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]]
+    instance = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{ESTATE}-node-1"])[
+        "AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    return ["-i", "node-1,", "-e", "@inventories/lab/group_vars/all/estate.yml", "-e", "@inventories/lab/group_vars/all/lab.yml",
+            "-e", f"instance_id={instance}", "-e", json.dumps({"target_group_arns": groups}),
+            "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1",
+            "-e", f"rolling_upgrade={str(rolling).lower()}"]
+
+
+@pytest.mark.parametrize("identity, rolling", [("controller-site", False), ("controller-rolling-upgrade", True)])
+def test_the_runbooks_aws_calls_run_with_their_documented_policy(account, identity, rolling):
+    env, ids = account
+    run_as(ids[identity], env, "tests/integration/playbooks/controller_runbook_aws_calls.yml", *runbook_args(rolling))
+
+
+# Each removes one action the run needs, from the policy the suite documents or creates: the run fails, and
+# the emulator names the action it refused.
+MISSING = [
+    ("provision, read of the target health", "controller-provision", "elasticloadbalancing:DescribeTargetHealth"),
+    ("node role, object tags (s3_object geturl)", "node-role", "s3:GetObjectTagging"),
+    ("node boundary, the bucket itself (HeadBucket)", "node-boundary", "s3:ListBucket"),
+    ("rolling upgrade, database snapshot", "controller-rolling-upgrade", "rds:CreateDBSnapshot"),
+    ("teardown, the names of the flows", "controller-teardown", "route53:ChangeResourceRecordSets"),
+]
+
+
+@pytest.mark.parametrize("case, policy, action", MISSING, ids=[m[0] for m in MISSING])
+def test_a_missing_permission_fails_the_run_naming_the_action(account, case, policy, action):
+    env, _ = account
+    iam = boto3.client("iam")
+    role = f"{ESTATE}-node"
+    if policy == "node-role":
+        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        original = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        original = json.loads(original) if isinstance(original, str) else original
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(without(original, action)))
+        restore = lambda: iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(original))  # noqa: E731
+    elif policy == "node-boundary":
+        arn = f"arn:aws:iam::{LAB_VALUES['Account']}:policy/{ESTATE}-node-boundary"
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(without(render("node-boundary"), action)),
+                                  SetAsDefault=True)
+        restore = lambda: [iam.set_default_policy_version(PolicyArn=arn, VersionId="v1"),  # noqa: E731
+                           iam.delete_policy_version(PolicyArn=arn, VersionId="v2")]
+    try:
+        if policy.startswith("node"):
+            identity, record = role_credentials(role), f"role/{role}"
+            playbook, args = "tests/integration/playbooks/node_aws_calls.yml", [
+                "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1"]
+        else:
+            record = f"{policy}-without-{action.replace(':', '-')}"
+            identity = user_with_policy(record, without(render(policy), action))
+            playbook, args = {
+                "controller-provision": ("playbooks/provision.yml", LAB),
+                "controller-teardown": ("playbooks/teardown.yml", LAB),
+                "controller-rolling-upgrade": ("tests/integration/playbooks/controller_runbook_aws_calls.yml",
+                                               runbook_args(True)),
+            }[policy]
+        result, refused = run_as(identity, env, playbook, *args, check=False, record=record)
+    finally:
+        if policy.startswith("node"):
+            restore()
+    assert result.returncode != 0, f"{case}: the run went through without {action}"
+    assert refused == [action], f"{case}: refused {refused}"
+
+
+def test_teardown_runs_with_its_documented_policy(account):
+    env, ids = account
+    run_as(ids["controller-teardown"], env, "playbooks/teardown.yml", *LAB)
+    assert not boto3.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Estate", "Values": [ESTATE]}])["Vpcs"]
+
+
+def test_the_calls_are_the_recorded_ones():
+    """A new call, or one no longer made, shows here first: update the policy and the record together."""
+    if os.environ.get("RECORD_IAM_CALLS") == "1":
+        pytest.skip("recording")
+    recorded = json.loads(RECORDED.read_text())
+    for who, counts in _recorded.items():
+        assert set(counts) == set(recorded[RECORD[who]]["actions"]), (
+            f"{RECORD[who]}: new {sorted(set(counts) - set(recorded[RECORD[who]]['actions']))},"
+            f" gone {sorted(set(recorded[RECORD[who]]['actions']) - set(counts))}")
