@@ -14,6 +14,7 @@ so they share one emulated account.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -59,8 +60,6 @@ def patch_moto_gaps() -> None:
 
     Each patch makes moto answer as AWS does; none changes what a role sends.
     """
-    import json
-
     from moto.autoscaling.responses import AutoScalingResponse
     from moto.ec2.responses.launch_templates import LaunchTemplates
     from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -214,6 +213,7 @@ def patch_iam_evaluation() -> None:
     from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, IAMRequestBase, PermissionResult
     from moto.iam.responses import IamResponse as IAMResponse
     from moto.s3 import responses as s3_responses
+    from moto.secretsmanager.responses import SecretsManagerResponse
 
     for (kind, method, query), action in _S3_IAM_ACTIONS.items():
         s3_responses.ACTION_MAP[kind][method][query] = action
@@ -250,6 +250,19 @@ def patch_iam_evaluation() -> None:
         return known
 
     IAMResponse._determine_resource = determine_iam_resource
+
+    # Secrets Manager calls are checked against "*" as well: name the secret, by its ARN, so that
+    # a policy naming secrets (the node role's, its boundary's denial of the master secret) is
+    # checked for real. A secret that does not exist yet (CreateSecret) stays "*".
+    def determine_secret(self):
+        try:
+            secret_id = json.loads(self.body or "{}").get("SecretId") or json.loads(self.body or "{}").get("Name")
+            secret = self.backend.secrets.get(secret_id) if secret_id else None
+        except (ValueError, AttributeError):
+            secret = None
+        return secret.arn if secret is not None else "*"
+
+    SecretsManagerResponse._determine_resource = determine_secret
 
     # moto turns a policy's * into .* and hands the rest to re as it is: the IAM wildcard ?
     # (a Secrets Manager ARN's -?????? suffix) and the dots of names are taken as regex syntax,
@@ -301,8 +314,6 @@ def patch_iam_evaluation() -> None:
             RECORDED_CALLS.append(call)
             sink = os.environ.get("LAB_EMULATOR_RECORD")
             if sink:
-                import json
-
                 with open(sink, "a", encoding="utf-8") as record:
                     record.write(json.dumps(call) + "\n")
 

@@ -62,7 +62,7 @@ def run_as(identity_env, env, playbook, *args, check=True, record=None):
     if check:
         assert result.returncode == 0 and not refused, (
             f"{playbook} as {who} failed; refused: {refused}\n{result.stdout[-6000:]}")
-    if who and result.returncode == 0:
+    if who in RECORD and result.returncode == 0:
         _recorded[who].update(c["action"] for c in calls(since, who) if c["outcome"] == "allowed")
     return result, refused
 
@@ -107,7 +107,7 @@ def test_the_node_role_cannot_read_the_database_master_secret(node):
         client.get_secret_value(SecretId=LAB_VALUES["MasterSecret"])
 
 
-def runbook_args(rolling: bool) -> list[str]:
+def runbook_args(rolling: bool, snapshot: str = "before-upgrade") -> list[str]:
     """A stand-in node for one of the estate's instances, in the estate's target groups."""
     elbv2, autoscaling = boto3.client("elbv2"), boto3.client("autoscaling")
     groups = [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]]
@@ -116,7 +116,7 @@ def runbook_args(rolling: bool) -> list[str]:
     return ["-i", "node-1,", "-e", "@inventories/lab/group_vars/all/estate.yml", "-e", "@inventories/lab/group_vars/all/lab.yml",
             "-e", f"instance_id={instance}", "-e", json.dumps({"target_group_arns": groups}),
             "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1",
-            "-e", f"rolling_upgrade={str(rolling).lower()}"]
+            "-e", f"rolling_upgrade={str(rolling).lower()}", "-e", f"snapshot_name={snapshot}"]
 
 
 @pytest.mark.parametrize("identity, rolling", [("controller-site", False), ("controller-rolling-upgrade", True)])
@@ -128,7 +128,7 @@ def test_the_runbooks_aws_calls_run_with_their_documented_policy(account, identi
 # Each removes one action the run needs, from the policy the suite documents or creates: the run fails, and
 # the emulator names the action it refused.
 MISSING = [
-    ("provision, read of the target health", "controller-provision", "elasticloadbalancing:DescribeTargetHealth"),
+    ("provision re-run, the parameters of the database", "controller-provision", "rds:DescribeDBParameters"),
     ("node role, object tags (s3_object geturl)", "node-role", "s3:GetObjectTagging"),
     ("node boundary, the bucket itself (HeadBucket)", "node-boundary", "s3:ListBucket"),
     ("rolling upgrade, database snapshot", "controller-rolling-upgrade", "rds:CreateDBSnapshot"),
@@ -164,8 +164,9 @@ def test_a_missing_permission_fails_the_run_naming_the_action(account, case, pol
             playbook, args = {
                 "controller-provision": ("playbooks/provision.yml", LAB),
                 "controller-teardown": ("playbooks/teardown.yml", LAB),
+                # A snapshot name of its own: the runbook's snapshot exists already and would not be taken again.
                 "controller-rolling-upgrade": ("tests/integration/playbooks/controller_runbook_aws_calls.yml",
-                                               runbook_args(True)),
+                                               runbook_args(True, "without-permission")),
             }[policy]
         result, refused = run_as(identity, env, playbook, *args, check=False, record=record)
     finally:
