@@ -12,7 +12,7 @@ services (tests/unit/test_iam_policies.py checks those statically), and iam:Pass
 In order, in one emulated account: a missing permission on an empty account, provision,
 provision again, the node, the runbooks' calls, missing permissions on a built estate, teardown.
 The calls recorded per identity are compared with docs/iam/recorded-calls.json
-(RECORD_IAM_CALLS=1 rewrites it).
+(RECORD_IAM_CALLS=1 rewrites it, make iam-record).
 """
 
 from __future__ import annotations
@@ -32,11 +32,7 @@ from tests.support.ansible_run import recap, run_playbook
 LAB = ["-i", "inventories/lab"]
 ESTATE = LAB_VALUES["Estate"]
 RECORDED = IAM_DOCS / "recorded-calls.json"
-# What each identity is recorded under, in docs/iam/recorded-calls.json.
-RECORD = {"controller-provision": "provision.yml (first run and a re-run)", "controller-teardown": "teardown.yml",
-          "role/dsm-lab-node": "a node at first boot (node role)",
-          "controller-site": "site.yml on AWS (membership, installer, secrets)",
-          "controller-rolling-upgrade": "rolling_upgrade.yml on AWS (the above, snapshot, re-pin)"}
+# The runs recorded in docs/iam/recorded-calls.json, by label: {label: Counter of the actions allowed}.
 _recorded: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
 
@@ -48,12 +44,15 @@ def account(prerequisites):
     yield prerequisites, identities
     if os.environ.get("RECORD_IAM_CALLS") == "1":
         RECORDED.write_text(json.dumps(
-            {RECORD[who]: {"calls": sum(counts.values()), "actions": dict(sorted(counts.items()))}
-             for who, counts in _recorded.items()}, indent=2) + "\n")
+            {label: {"calls": sum(counts.values()), "actions": dict(sorted(counts.items()))}
+             for label, counts in _recorded.items()}, indent=2) + "\n")
 
 
-def run_as(identity_env, env, playbook, *args, check=True, record=None):
-    """Run a playbook as one identity with IAM enforced; every call it made was allowed, or it says which."""
+def run_as(identity_env, env, playbook, *args, check=True, record=None, label=None):
+    """Run a playbook as one identity with IAM enforced; every call it made was allowed, or it says which.
+
+    ``label``: the run's entry in docs/iam/recorded-calls.json, for the runs the suite documents.
+    """
     since = mark()
     with enforced():
         result = run_playbook(playbook, *args, env={**env, **identity_env}, check=False)
@@ -62,8 +61,8 @@ def run_as(identity_env, env, playbook, *args, check=True, record=None):
     if check:
         assert result.returncode == 0 and not refused, (
             f"{playbook} as {who} failed; refused: {refused}\n{result.stdout[-6000:]}")
-    if who in RECORD and result.returncode == 0:
-        _recorded[who].update(c["action"] for c in calls(since, who) if c["outcome"] == "allowed")
+    if label:
+        _recorded[label].update(c["action"] for c in calls(since, who) if c["outcome"] == "allowed")
     return result, refused
 
 
@@ -78,12 +77,13 @@ def test_a_missing_permission_stops_provisioning_before_anything_is_built(accoun
 
 def test_provision_runs_with_its_documented_policy(account):
     env, ids = account
-    run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB)
+    run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB, label="provision.yml, first run")
 
 
 def test_a_second_provision_changes_nothing_with_its_documented_policy(account):
     env, ids = account
-    result, _ = run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB)
+    result, _ = run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB,
+                       label="provision.yml, a re-run that changes nothing")
     assert recap(result)["localhost"]["changed"] == 0, result.stdout[-3000:]
 
 
@@ -96,7 +96,8 @@ def node(account):
 def test_a_node_boots_with_its_instance_role(account, node):
     env, _ = account
     run_as(node, env, "tests/integration/playbooks/node_aws_calls.yml",
-           "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1")
+           "-e", f"bucket={LAB_VALUES['DeploymentBucket']}", "-e", "region=eu-west-1",
+           label="a node at first boot (its instance role)")
 
 
 def test_the_node_role_cannot_read_the_database_master_secret(node):
@@ -122,7 +123,10 @@ def runbook_args(rolling: bool, snapshot: str = "before-upgrade") -> list[str]:
 @pytest.mark.parametrize("identity, rolling", [("controller-site", False), ("controller-rolling-upgrade", True)])
 def test_the_runbooks_aws_calls_run_with_their_documented_policy(account, identity, rolling):
     env, ids = account
-    run_as(ids[identity], env, "tests/integration/playbooks/controller_runbook_aws_calls.yml", *runbook_args(rolling))
+    label = ("rolling_upgrade.yml on AWS: membership, installer, secrets, snapshot, re-pin" if rolling
+             else "site.yml on AWS: membership, installer, secrets")
+    run_as(ids[identity], env, "tests/integration/playbooks/controller_runbook_aws_calls.yml", *runbook_args(rolling),
+           label=label)
 
 
 # Each removes one action the run needs, from the policy the suite documents or creates: the run fails, and
@@ -178,7 +182,7 @@ def test_a_missing_permission_fails_the_run_naming_the_action(account, case, pol
 
 def test_teardown_runs_with_its_documented_policy(account):
     env, ids = account
-    run_as(ids["controller-teardown"], env, "playbooks/teardown.yml", *LAB)
+    run_as(ids["controller-teardown"], env, "playbooks/teardown.yml", *LAB, label="teardown.yml")
     assert not boto3.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Estate", "Values": [ESTATE]}])["Vpcs"]
 
 
@@ -187,7 +191,7 @@ def test_the_calls_are_the_recorded_ones():
     if os.environ.get("RECORD_IAM_CALLS") == "1":
         pytest.skip("recording")
     recorded = json.loads(RECORDED.read_text())
-    for who, counts in _recorded.items():
-        assert set(counts) == set(recorded[RECORD[who]]["actions"]), (
-            f"{RECORD[who]}: new {sorted(set(counts) - set(recorded[RECORD[who]]['actions']))},"
-            f" gone {sorted(set(recorded[RECORD[who]]['actions']) - set(counts))}")
+    assert set(_recorded) == set(recorded), "run the whole module: every documented run is compared"
+    for label, counts in _recorded.items():
+        have = set(recorded[label]["actions"])
+        assert set(counts) == have, f"{label}: new {sorted(set(counts) - have)}, gone {sorted(have - set(counts))}"
