@@ -119,16 +119,19 @@ def wanted_records(names: dict, targets: dict, failover: dict | None) -> list[di
 
 
 def change_batch(existing: list[dict], wanted: list[dict]) -> list[dict]:
-    """DELETE every A record set of the wanted names that is not wanted, CREATE every wanted one missing.
+    """DELETE every A record set of the wanted names that has no place any more, UPSERT every wanted one that differs.
 
-    A record set is identified by name, type and set identifier; one that differs is deleted and created
-    again in the same batch. Deletions come first, which Route 53 applies atomically with the rest.
+    A record set is identified by name, type and set identifier: one of those that stays is rewritten in place
+    (UPSERT), one that goes is deleted exactly as Route 53 holds it. Deletions come first, and Route 53 applies
+    the batch atomically.
     """
     wanted = [normalise(r) for r in wanted]
     names = {r["Name"] for r in wanted}
     have = [normalise(r) for r in existing if r.get("Type") == "A" and fqdn(r["Name"]) in names]
-    deletes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in have if r not in wanted]
-    creates = [{"Action": "CREATE", "ResourceRecordSet": r} for r in wanted if r not in have]
+    keep = {(r["Name"], r["Type"], r.get("SetIdentifier")) for r in wanted}
+    deletes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in have
+               if (r["Name"], r["Type"], r.get("SetIdentifier")) not in keep]
+    creates = [{"Action": "UPSERT", "ResourceRecordSet": r} for r in wanted if r not in have]
     return deletes + creates
 
 

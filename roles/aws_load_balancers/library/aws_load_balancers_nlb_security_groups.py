@@ -140,10 +140,10 @@ def main() -> None:
         module.exit_json(changed=action != "none", action=done, load_balancer_arn=arn)
     try:
         if action == "create":
+            tags = ansible_dict_to_boto3_tag_list(module.params["tags"])
             created = client.create_load_balancer(
                 aws_retry=True, Name=name, Subnets=module.params["subnets"], SecurityGroups=groups,
-                Scheme=module.params["scheme"], Type="network", IpAddressType="ipv4",
-                Tags=ansible_dict_to_boto3_tag_list(module.params["tags"]) or [],
+                Scheme=module.params["scheme"], Type="network", IpAddressType="ipv4", **({"Tags": tags} if tags else {}),
             )
             arn = created["LoadBalancers"][0]["LoadBalancerArn"]
         else:
