@@ -129,6 +129,47 @@ def test_the_runbooks_aws_calls_run_with_their_documented_policy(account, identi
            label=label)
 
 
+def settings(update: dict | None = None) -> dict:
+    """The node settings in the bucket; with ``update``, rewritten as aws_storage writes them."""
+    import hashlib
+
+    s3, bucket, key = boto3.client("s3"), LAB_VALUES["DeploymentBucket"], "bootstrap/settings.json"
+    current = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    if update:
+        text = json.dumps({**current, **update}, indent=4, sort_keys=True) + "\n"
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), Metadata={"sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return current
+
+
+def test_a_failed_first_run_is_never_taken_for_an_installed_database(account):
+    """As if the first run had died with node 1 not healthy for every flow: the next run creates no other node."""
+    env, ids = account
+    autoscaling, elbv2 = boto3.client("autoscaling"), boto3.client("elbv2")
+    settings({"manager_database_installed": False})
+    for index in (2, 3):
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=f"{ESTATE}-node-{index}", ForceDelete=True)
+    node1 = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{ESTATE}-node-1"])[
+        "AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    heartbeat = elbv2.describe_target_groups(Names=[f"{ESTATE}-heartbeat"])["TargetGroups"][0]["TargetGroupArn"]
+    # Healthy for the console and the relay, not for the heartbeat: what autoscaling_group's own wait accepts.
+    elbv2.deregister_targets(TargetGroupArn=heartbeat, Targets=[{"Id": node1, "Port": 4120}])
+
+    result, _ = run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB,
+                       "-e", "aws_nodes_wait_timeout=60", check=False)
+    assert result.returncode != 0
+    assert f"{ESTATE}-heartbeat" in result.stdout and "not registered" in result.stdout, result.stdout[-3000:]
+    groups = {g["AutoScalingGroupName"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
+    assert groups == {f"{ESTATE}-node-1"}
+    assert settings()["manager_database_installed"] is False
+
+    # Healthy everywhere now: the database counts as installed and the other nodes follow.
+    elbv2.register_targets(TargetGroupArn=heartbeat, Targets=[{"Id": node1, "Port": 4120}])
+    run_as(ids["controller-provision"], env, "playbooks/provision.yml", *LAB)
+    groups = {g["AutoScalingGroupName"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
+    assert groups == {f"{ESTATE}-node-{i}" for i in (1, 2, 3)}
+    assert settings()["manager_database_installed"] is True
+
+
 # Each removes one action the run needs, from the policy the suite documents or creates: the run fails, and
 # the emulator names the action it refused.
 MISSING = [

@@ -30,8 +30,8 @@ def test_the_database_group_admits_the_client_port_of_each_engine(servers, ports
 
 
 def test_an_unknown_engine_is_named():
-    with pytest.raises(AnsibleFilterError, match="'mysql' is not supported"):
-        db.aws_database_ports([{"engine": "mysql"}])
+    with pytest.raises(AnsibleFilterError, match=r"aws_database_servers\[1\].engine 'mysql' is not supported"):
+        db.aws_database_ports([{"engine": "postgres"}, {"engine": "mysql"}])
 
 
 @pytest.mark.parametrize("engine, rds_db_name, database_name, tls", [

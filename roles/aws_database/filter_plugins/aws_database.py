@@ -148,8 +148,14 @@ def aws_database_ports(servers: Any) -> list[int]:
     """Sorted client ports of the servers' engines; an unknown engine fails naming it."""
     if not isinstance(servers, Sequence) or isinstance(servers, (str, bytes)):
         raise AnsibleFilterError("aws_database_ports: expected the list aws_database_servers.")
-    return sorted({aws_database_engine(server.get("engine"))["client_port"]
-                   for server in servers if isinstance(server, Mapping)})
+    ports = set()
+    for index, server in enumerate(servers):
+        engine = server.get("engine") if isinstance(server, Mapping) else None
+        if engine not in ENGINES:
+            raise AnsibleFilterError(f"aws_database_servers[{index}].engine {engine!r} is not supported; use one of"
+                                     f" {', '.join(ENGINES)}.")
+        ports.add(ENGINES[engine]["client_port"])
+    return sorted(ports)
 
 
 def _version(engine: str, version: Any) -> re.Match[str]:
