@@ -87,6 +87,32 @@ def test_a_second_provision_changes_nothing_with_its_documented_policy(account):
     assert recap(result)["localhost"]["changed"] == 0, result.stdout[-3000:]
 
 
+def test_everything_the_node_role_is_granted_lies_within_its_boundary(account):
+    """The boundary caps the role: a grant it does not allow would be dead, or a sign the two drifted apart.
+
+    Checked for every action and resource of the role's policy as provision made it, with the emulator's
+    evaluator, including the Session Manager actions the emulator cannot call.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    iam = boto3.client("iam")
+    (name,) = iam.list_role_policies(RoleName=f"{ESTATE}-node")["PolicyNames"]
+    granted = iam.get_role_policy(RoleName=f"{ESTATE}-node", PolicyName=name)["PolicyDocument"]
+    granted = json.loads(granted) if isinstance(granted, str) else granted
+    boundary = IAMPolicy(json.dumps(render("node-boundary")))
+    outside = []
+    for statement in granted["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            for resource in resources:
+                # A pattern of the role's policy (a secret's -?????? suffix) stands for a resource it names.
+                concrete = resource.replace("??????", "AbCdEf").replace("*", "x")
+                if boundary.is_action_permitted(action, concrete) != PermissionResult.PERMITTED:
+                    outside.append(f"{action} on {resource}")
+    assert not outside, f"granted to the node role but outside docs/iam/node-boundary.json: {outside}"
+
+
 @pytest.fixture(scope="module")
 def node(account):
     """The node role's credentials, as an instance of the estate gets them."""
