@@ -31,6 +31,7 @@ BAD_INPUTS = [
                             "aws_network_private_subnet_cidrs": ["10.40.10.0/24"]}, "aws_network_azs"),
     ("malformed certificate ARN", {"aws_load_balancers_certificate_arn": "arn:aws:acm:eu-west-1:123:cert/x"},
      "aws_load_balancers_certificate_arn"),
+    ("no region", {"estate_region": ""}, "estate_region"),
     ("a file to upload that SHA256SUMS does not list", {"aws_storage_extra_files": ["global-bundle.pem"]},
      "aws_storage_extra_files"),
     ("an unpinned database version", {"aws_database_servers": [{"name": "db", "engine": "postgres",
