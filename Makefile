@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -23,6 +23,8 @@ help:
 	@echo "make bench     tuned ansible.cfg against Ansible's defaults on the lab"
 	@echo "make bench-upgrade  patch then major rolling upgrade under load on a rebuilt lab"
 	@echo "make bench-faults   fault drills under load on a rebuilt lab: failed requests, time to full capacity"
+	@echo "make iam       every policy of docs/iam linted, and each playbook run as exactly its policy"
+	@echo "make iam-record  the same, rewriting docs/iam/recorded-calls.json (review the diff)"
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -86,3 +88,11 @@ bench-faults: $(STAMP) manager
 	$(MAKE) lab-down
 	$(MAKE) lab
 	python bench/faults.py
+
+# The policies of docs/iam: the static checks, then every playbook against the emulator with IAM
+# enforced, each as an identity that holds exactly its policy (docs/iam/README.md).
+iam: $(STAMP) manager
+	pytest tests/unit/test_iam_policies.py tests/integration/test_least_privilege.py
+
+iam-record: $(STAMP) manager
+	RECORD_IAM_CALLS=1 pytest tests/integration/test_least_privilege.py

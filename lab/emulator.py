@@ -14,7 +14,9 @@ so they share one emulated account.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,8 +60,6 @@ def patch_moto_gaps() -> None:
 
     Each patch makes moto answer as AWS does; none changes what a role sends.
     """
-    import json
-
     from moto.autoscaling.responses import AutoScalingResponse
     from moto.ec2.responses.launch_templates import LaunchTemplates
     from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -130,6 +130,233 @@ def patch_moto_gaps() -> None:
         return result
 
     AutoScalingResponse.update_auto_scaling_group = update_auto_scaling_group_with_maintenance_policy
+
+    # DescribeDBParameterGroups naming a group that does not exist answers an empty list where
+    # AWS answers DBParameterGroupNotFound; rds_instance_param_group then fails with IndexError.
+    # And a new group lists only the parameters set in it, where AWS lists every parameter of
+    # the family with its default: the module refuses to set one it does not see listed.
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+    from moto.rds.models import DBParameterGroup, RDSBackend
+
+    describe_groups = RDSBackend.describe_db_parameter_groups
+
+    # The response hands the request's own keys (DBParameterGroupName), the backend filters on
+    # db_parameter_group_name: every group was listed whatever the name asked for.
+    def describe_groups_or_not_found(self, kwargs):
+        name = kwargs.get("db_parameter_group_name") or kwargs.get("DBParameterGroupName")
+        found = describe_groups(self, {"db_parameter_group_name": name})
+        if name and not found:
+            raise DBParameterGroupNotFoundError(name)
+        return found
+
+    RDSBackend.describe_db_parameter_groups = describe_groups_or_not_found
+
+    group_init = DBParameterGroup.__init__
+
+    def group_init_with_engine_defaults(self, *args, **kwargs):
+        group_init(self, *args, **kwargs)
+        for name, facts in _ENGINE_PARAMETERS.items():
+            self.parameters[name] = {"ParameterName": name, "Source": "engine-default", "IsModifiable": True, **facts}
+
+    DBParameterGroup.__init__ = group_init_with_engine_defaults
+
+    patch_iam_evaluation()
+
+
+# The engine parameters the suite sets, as DescribeDBParameters lists them before any change
+# (their defaults in the families the suite uses).
+_ENGINE_PARAMETERS = {
+    "rds.force_ssl": {"DataType": "boolean", "ApplyType": "dynamic", "AllowedValues": "0,1"},
+}
+
+
+# S3 requests moto names after its own operations, by the IAM action AWS checks for them
+# (Amazon S3 User Guide, "Policy actions for Amazon S3"): a policy that works here must name
+# the action AWS wants. Keys are moto's ACTION_MAP (resource type, method, query parameter).
+_S3_IAM_ACTIONS = {
+    ("BUCKET", "HEAD", "DEFAULT"): "ListBucket",
+    ("BUCKET", "GET", "ownershipControls"): "GetBucketOwnershipControls",
+    ("BUCKET", "GET", "encryption"): "GetEncryptionConfiguration",
+    ("BUCKET", "GET", "publicAccessBlock"): "GetBucketPublicAccessBlock",
+    ("BUCKET", "GET", "object-lock"): "GetBucketObjectLockConfiguration",
+    ("BUCKET", "GET", "requestPayment"): "GetBucketRequestPayment",
+    ("BUCKET", "GET", "intelligent-tiering"): "GetIntelligentTieringConfiguration",
+    ("BUCKET", "PUT", "ownershipControls"): "PutBucketOwnershipControls",
+    ("BUCKET", "PUT", "encryption"): "PutEncryptionConfiguration",
+    ("BUCKET", "PUT", "publicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("BUCKET", "DELETE", "ownershipControls"): "PutBucketOwnershipControls",
+    ("BUCKET", "DELETE", "encryption"): "PutEncryptionConfiguration",
+    ("BUCKET", "DELETE", "publicAccessBlock"): "PutBucketPublicAccessBlock",
+}
+
+# Every request moto authorised (or would have, before enforcement starts), in order:
+# {seq, identity, action, resource, outcome}. Tests read it in process; the lab's server
+# appends each one as a JSON line to $LAB_EMULATOR_RECORD when that is set.
+RECORDED_CALLS: list[dict] = []
+
+
+def patch_iam_evaluation() -> None:
+    """Close the gaps of moto's IAM evaluator that would make a correct policy fail.
+
+    moto 5.2.5 (moto/iam/access_control.py, moto/core/authorization.py) checks IAM only once
+    INITIAL_NO_AUTH_ACTION_COUNT requests have passed. It evaluates the identity's inline and
+    attached policies (no permissions boundary, no SCP, no resource policy but the S3 bucket
+    policy), matches Action and NotAction with wildcards, and a Resource only where it knows the
+    request's resource: S3 buckets and objects, IAM roles, sts:AssumeRole. Everywhere else it
+    compares the policy's Resource with "*", which only "*" matches. Conditions are evaluated only
+    for StringEquals on sts:AssumeRole's own parameters; every other condition counts as met, so an
+    Allow with a condition allows and a Deny with a condition denies, whatever the request.
+    iam:PassRole, which AWS checks inside other calls (RunInstances, CreateAutoScalingGroup), is
+    never checked.
+    """
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, IAMRequestBase, PermissionResult
+    from moto.iam.responses import IamResponse as IAMResponse
+    from moto.s3 import responses as s3_responses
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    for (kind, method, query), action in _S3_IAM_ACTIONS.items():
+        s3_responses.ACTION_MAP[kind][method][query] = action
+
+    # The request's resource unknown to moto ("*"): an Allow matches whatever its Resource, a Deny
+    # only when it names every resource, so the emulator checks the action there and errs on the
+    # permissive side; the resources are left to the static checks.
+    check_element = IAMPolicyStatement._check_element_matches
+
+    def check_element_matches(self, statement_element, value):
+        if statement_element in ("Resource", "NotResource") and value == "*":
+            if self._statement.get("Effect") == "Allow":
+                return statement_element == "Resource"
+            return check_element(self, statement_element, value)
+        return check_element(self, statement_element, value)
+
+    IAMPolicyStatement._check_element_matches = check_element_matches
+
+    # IAM names a role or instance profile only once it exists (CreateRole is checked against
+    # "*"): name it from the request as AWS does, so that a policy scoped to the estate's roles
+    # is checked on creation too.
+    determine_resource = IAMResponse._determine_resource
+
+    def determine_iam_resource(self):
+        known = determine_resource(self)
+        if known != "*":
+            return known
+        prefix = f"arn:{self.partition}:iam::{self.current_account}:"
+        for parameter, kind in (("InstanceProfileName", "instance-profile"), ("RoleName", "role"), ("PolicyArn", None)):
+            value = self.data.get(parameter)
+            if value:
+                value = value[0] if isinstance(value, list) else value
+                return value if kind is None else f"{prefix}{kind}/{value}"
+        return known
+
+    IAMResponse._determine_resource = determine_iam_resource
+
+    # Secrets Manager calls are checked against "*" as well: name the secret, by its ARN, so that
+    # a policy naming secrets (the node role's, its boundary's denial of the master secret) is
+    # checked for real. A secret that does not exist yet (CreateSecret) stays "*".
+    def determine_secret(self):
+        try:
+            secret_id = json.loads(self.body or "{}").get("SecretId") or json.loads(self.body or "{}").get("Name")
+            secret = self.backend.secrets.get(secret_id) if secret_id else None
+        except (ValueError, AttributeError):
+            secret = None
+        return secret.arn if secret is not None else "*"
+
+    SecretsManagerResponse._determine_resource = determine_secret
+
+    # moto turns a policy's * into .* and hands the rest to re as it is: the IAM wildcard ?
+    # (a Secrets Manager ARN's -?????? suffix) and the dots of names are taken as regex syntax,
+    # and ?????? crashes the server (re.error: multiple repeat). Matched as IAM matches instead.
+    def match_iam_wildcards(pattern, string):
+        regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        return re.match(f"^{regex}$", string)
+
+    IAMPolicyStatement._match = staticmethod(match_iam_wildcards)
+
+    # A role's permissions boundary caps what its policies grant (IAM User Guide, "Permissions
+    # boundaries for IAM entities"); moto ignores it. Evaluated here for the roles the suite
+    # creates, so that a boundary that misses an action the node needs fails a test.
+    check_action_permitted = IAMRequestBase.check_action_permitted
+
+    def check_action_permitted_within_boundary(self, resource):
+        check_action_permitted(self, resource)
+        role_name = getattr(self._access_key, "_owner_role_name", None)
+        if role_name is None or self._action == "sts:GetCallerIdentity":
+            return
+        role = self.backend.get_role(role_name)
+        if role.permissions_boundary_arn:
+            boundary = IAMPolicy(self.backend.get_policy(role.permissions_boundary_arn))
+            if boundary.is_action_permitted(self._action, resource) != PermissionResult.PERMITTED:
+                self._raise_access_denied()
+
+    IAMRequestBase.check_action_permitted = check_action_permitted_within_boundary
+
+    # moto recomputes the SigV4 signature of some REST requests differently from botocore
+    # (Route 53: SignatureDoesNotMatch for a correctly signed ListHostedZones). The identity still
+    # comes from the access key, and the policies are what is tested, not the signing.
+    IAMRequestBase.check_signature = lambda self: None
+
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authorize_and_record(self, iam_request_cls, resource="*"):
+        from moto import settings
+
+        checked = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+        call = {"seq": len(RECORDED_CALLS), "identity": _identity(self), "action": _iam_action(self),
+                "resource": resource, "outcome": "allowed" if checked else "unchecked"}
+        try:
+            authorize(self, iam_request_cls, resource)
+        except Exception as refusal:
+            denial = "AccessDenied" in type(refusal).__name__ or "AccessDenied" in str(getattr(refusal, "code", ""))
+            call["outcome"] = "denied" if denial else f"error: {type(refusal).__name__}"
+            raise
+        finally:
+            RECORDED_CALLS.append(call)
+            sink = os.environ.get("LAB_EMULATOR_RECORD")
+            if sink:
+                with open(sink, "a", encoding="utf-8") as record:
+                    record.write(json.dumps(call) + "\n")
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize_and_record
+
+
+def _credential_scope(response) -> list[str]:
+    """[access key, date, region, service, aws4_request] of a SigV4 request, [] when unsigned."""
+    header = response.headers.get("Authorization") or ""
+    return header.partition("Credential=")[2].partition(",")[0].split("/") if "Credential=" in header else []
+
+
+def _iam_action(response) -> str:
+    scope = _credential_scope(response)
+    service = scope[3] if len(scope) > 3 else getattr(response, "service_name", "?")
+    try:
+        action = response._get_action()
+    except Exception:  # a request moto cannot route: recorded as such
+        action = None
+    return f"{service}:{action[0] if isinstance(action, list) else action}"
+
+
+def _identity(response) -> str:
+    """The IAM user or role (role/<name>) behind the request's access key, else the key itself."""
+    scope = _credential_scope(response)
+    if not scope:
+        return "unsigned"
+    key = scope[0]
+    try:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        account = response.current_account
+        for partition in iam_backends[account]:
+            for user in iam_backends[account][partition].users.values():
+                if any(k.access_key_id == key for k in user.access_keys):
+                    return user.name
+            for role in sts_backends[account][partition].assumed_roles:
+                if role.access_key_id == key:
+                    return "role/" + role.role_arn.split("/")[-1]
+    except Exception:  # identity lookup is best effort: the key is still recorded
+        pass
+    return key
 
 
 def serve(binds: list[str], port: int) -> None:

@@ -31,6 +31,18 @@ BAD_INPUTS = [
                             "aws_network_private_subnet_cidrs": ["10.40.10.0/24"]}, "aws_network_azs"),
     ("malformed certificate ARN", {"aws_load_balancers_certificate_arn": "arn:aws:acm:eu-west-1:123:cert/x"},
      "aws_load_balancers_certificate_arn"),
+    ("no region", {"estate_region": ""}, "estate_region"),
+    ("a file to upload that SHA256SUMS does not list", {"aws_storage_extra_files": ["global-bundle.pem"]},
+     "aws_storage_extra_files"),
+    ("an unpinned database version", {"aws_database_servers": [{"name": "db", "engine": "postgres",
+                                                                "instance_class": "db.m6g.large", "max_databases": 5}]},
+     "aws_database_servers[0].engine_version"),
+    ("RDS maintenance outside the change window",
+     {"change_window_calendars": [{"name": "nightly", "type": "DEFAULT_CLOSED", "timezone": "UTC", "events": [
+         {"summary": "w", "start": "2026-01-01T01:00:00", "end": "2026-01-01T05:00:00", "rrule": "FREQ=DAILY"}]}],
+      "aws_database_maintenance_window": "sun:12:00-sun:12:30"}, "aws_database_maintenance_window"),
+    ("a KMS alias where an ARN is needed", {"aws_storage_kms_key_id": "alias/dsm"}, "aws_storage_kms_key_id"),
+    ("a node secret outside the estate's name", {"aws_nodes_admin_secret_id": "shared/admin"}, "aws_nodes_admin_secret_id"),
 ]
 
 

@@ -1,7 +1,8 @@
 """teardown.yml removes the estate it is pointed at and nothing else survives but what an
 operator keeps on purpose: the deployment bucket (installers, evidence) and a final snapshot of
 every database. A non-lab estate is refused before the first AWS call unless confirmed by its
-exact name; check mode deletes nothing; a second teardown changes nothing.
+exact name; check mode deletes nothing; a second teardown changes nothing. The manager's login
+secret is kept with the final snapshots: the database in them knows only that login.
 
 One provision, then the teardowns in order: the refusals, check mode, the real teardown (run
 the production way: deletion protection on, confirmed by name), the second teardown (lab way).
@@ -123,7 +124,10 @@ def test_teardown_leaves_only_the_bucket_and_the_final_snapshots(provisioned):
 
     left = estate()
     snapshots = left.pop("db snapshot", [])
+    kept_secrets = left.pop("other tagged", [])
     assert left == {"bucket": [BUCKET]}, f"left behind: {left}"
+    # The Session Manager transfer bucket went; the manager's login secret stays with the snapshots.
+    assert [arn.split(":secret:")[1].rsplit("-", 1)[0] for arn in kept_secrets] == [f"{ESTATE}/db-manager"], kept_secrets
 
     # One final snapshot of the one database, named for the minute it was taken, complete and tagged.
     (snapshot,) = snapshots

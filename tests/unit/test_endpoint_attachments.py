@@ -35,3 +35,26 @@ CASES = [
 @pytest.mark.parametrize("case, described, expected", CASES, ids=[c[0] for c in CASES])
 def test_only_what_differs_is_modified(case, described, expected):
     assert attachments.modifications(described, ["subnet-a", "subnet-b"], ["sg-e"], True) == expected, case
+
+
+POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                  "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("case, described, expected", [
+    ("same policy, as AWS returns it (a JSON string)", {"PolicyDocument": '{"Version": "2012-10-17", "Statement": '
+     '[{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}'}, {}),
+    ("the default full-access policy", {"PolicyDocument": '{"Statement": [{"Action": "*", "Effect": "Allow", '
+     '"Principal": "*", "Resource": "*"}]}'}, {"PolicyDocument": "set"}),
+    ("no policy reported", {}, {"PolicyDocument": "set"}),
+])
+def test_a_widened_endpoint_policy_is_set_back(case, described, expected):
+    changes = attachments.modifications(described, None, None, None, POLICY)
+    assert set(changes) == set(expected), case
+    if expected:
+        assert attachments.json.loads(changes["PolicyDocument"]) == POLICY
+
+
+def test_a_gateway_endpoint_has_only_its_policy_managed():
+    # No subnets, groups or private DNS on a gateway endpoint: None leaves them alone.
+    assert attachments.modifications({"RouteTableIds": ["rtb-1"]}, None, None, None, None) == {}

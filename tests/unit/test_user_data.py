@@ -22,10 +22,12 @@ def user_data() -> str:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters.update(quote=lambda s: shlex.quote(str(s)), basename=os.path.basename, to_json=json.dumps)
     defaults = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
-    os_vars = yaml.safe_load((ROLE / "vars/main.yml").read_text())["__aws_nodes_bootstrap_os"]
+    role_vars = yaml.safe_load((ROLE / "vars/main.yml").read_text())
     template = env.from_string((ROLE / "templates/user-data.sh.j2").read_text())
     return template.render(estate_name="dsm-production", estate_region="eu-west-1",
-                           aws_storage_bucket_name="dsm-production-deployment-1234", __aws_nodes_bootstrap_os=os_vars,
+                           aws_storage_bucket_name="dsm-production-deployment-1234",
+                           __aws_nodes_bootstrap_os=role_vars["__aws_nodes_bootstrap_os"],
+                           __aws_nodes_boot_fetch_tries=role_vars["__aws_nodes_boot_fetch_tries"],
                            **{k: v for k, v in defaults.items() if k.startswith("aws_nodes_bootstrap_")})
 
 
@@ -63,3 +65,18 @@ def test_bundle_and_settings_come_from_the_estate_bucket_and_run_locally(user_da
     assert "--connection=local --inventory=localhost," in user_data
     # Nothing secret in user data, which any process on the instance can read from IMDS.
     assert "secret" not in user_data.lower().replace("no secret here", "")
+
+
+def test_a_refused_download_is_tried_again_while_the_new_instance_profile_propagates(tmp_path, user_data):
+    # The fetch loop alone, with an `aws` that fails twice (IAM not yet consistent) and then succeeds.
+    start = user_data.index("for object in")
+    loop = user_data[start:user_data.index("rm -rf", start)]
+    fake = tmp_path / "aws"
+    fake.write_text('#!/bin/bash\nn=$(cat "$COUNT" 2>/dev/null || echo 0); echo $((n+1)) > "$COUNT"\n'
+                    '(( n >= 2 )) && touch "${@: -1}"\n(( n >= 2 ))\n')
+    fake.chmod(0o755)
+    script = f"set -euo pipefail\nworkdir={tmp_path}\nendpoint=()\nsleep() {{ :; }}\n{loop}"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "COUNT": str(tmp_path / "count")}
+    subprocess.run(["bash", "-c", script], check=True, env=env, capture_output=True, text=True)
+    assert (tmp_path / "bundle.tar.gz").exists() and (tmp_path / "settings.json").exists()
+    assert (tmp_path / "count").read_text().strip() == "4"

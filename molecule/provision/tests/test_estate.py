@@ -66,24 +66,36 @@ def test_private_subnets_in_two_azs_without_internet_route(aws, vpc):
     s3 = [e for e in endpoints if e["ServiceName"] == f"com.amazonaws.{REGION}.s3"]
     assert s3 and s3[0]["VpcEndpointType"] == "Gateway"
     assert {t["RouteTableId"] for t in tables["RouteTables"]} <= set(s3[0]["RouteTableIds"])
+    # Through it: this account's buckets, and Amazon Linux's package repositories; nobody else's.
+    policy = {st["Sid"]: st for st in json.loads(s3[0]["PolicyDocument"])["Statement"]}
+    assert policy["EstateBuckets"]["Condition"] == {"StringEquals": {"aws:ResourceAccount": "123456789012"}}
+    assert policy["AmazonLinuxRepositories"]["Resource"] == f"arn:aws:s3:::al2023-repos-{REGION}-de612dc2/*"
 
 
 def test_clients_reach_only_443_on_the_load_balancers(groups):
     assert ingress(groups[f"{ESTATE}-lb"]) == {("tcp", 443, 443): set(CLIENT_CIDRS)}
+    assert ingress(groups[f"{ESTATE}-nlb"]) == {("tcp", 443, 443): set(CLIENT_CIDRS)}
 
 
 def test_nodes_accept_manager_ports_only_from_the_load_balancers_and_each_other(groups):
-    lb, nodes = groups[f"{ESTATE}-lb"]["GroupId"], groups[f"{ESTATE}-nodes"]
-    # NLBs carry no security group and do not preserve client IPs here: heartbeat, relay and
-    # their HTTPS health checks come from the NLB addresses in the public subnets.
-    nlb_sources = {"10.40.0.0/24", "10.40.1.0/24"}
+    lb, nlb, nodes = groups[f"{ESTATE}-lb"]["GroupId"], groups[f"{ESTATE}-nlb"]["GroupId"], groups[f"{ESTATE}-nodes"]
     rules = ingress(nodes)
-    assert rules.pop(("tcp", 4119, 4119)) == {lb} | nlb_sources
-    assert rules.pop(("tcp", 4120, 4120)) == nlb_sources
-    assert rules.pop(("tcp", 4122, 4122)) == nlb_sources
+    # The console from the ALB, and the NLBs' HTTPS health checks of the manager.
+    assert rules.pop(("tcp", 4119, 4119)) == {lb, nlb}
+    # Heartbeat and relay only from the NLBs' own group: no subnet, no client CIDR.
+    assert rules.pop(("tcp", 4120, 4120)) == {nlb}
+    assert rules.pop(("tcp", 4122, 4122)) == {nlb}
     assert rules.pop(("tcp", 4118, 4118)) == {nodes["GroupId"]}
-    # What is left is administration from the configured admin CIDRs, never the internet.
+    # What is left is administration from the lab inventory's admin CIDRs (the lab keeps SSH), never the internet.
     assert rules == {("tcp", 22, 22): {"10.40.0.0/16"}}
+
+
+def test_the_heartbeat_and_relay_nlbs_carry_their_security_group(aws, groups):
+    found = {lb["LoadBalancerName"]: lb for lb in aws("elbv2").describe_load_balancers()["LoadBalancers"]}
+    nlb = groups[f"{ESTATE}-nlb"]["GroupId"]
+    assert found[f"{ESTATE}-heartbeat"]["SecurityGroups"] == [nlb]
+    assert found[f"{ESTATE}-relay"]["SecurityGroups"] == [nlb]
+    assert found[f"{ESTATE}-console"]["SecurityGroups"] == [groups[f"{ESTATE}-lb"]["GroupId"]]
 
 
 def test_database_accepts_its_port_only_from_the_nodes(groups):
@@ -91,17 +103,19 @@ def test_database_accepts_its_port_only_from_the_nodes(groups):
     assert ingress(groups[f"{ESTATE}-db"]) == {("tcp", 5432, 5432): {nodes}}
 
 
-def test_nodes_reach_secrets_manager_privately_through_a_guarded_endpoint(aws, vpc, groups):
-    # No NAT in the private subnets: without this endpoint a booting node cannot read its secrets.
+def interface_endpoints(ec2, vpc):
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    return {e["ServiceName"].rsplit(".", 1)[-1]: e for e in found
+            if e["State"].lower() != "deleted" and e["VpcEndpointType"] == "Interface"}
+
+
+@pytest.mark.parametrize("service", ["secretsmanager", "ssm", "ssmmessages", "ec2messages"])
+def test_nodes_reach_secrets_and_session_manager_privately_through_guarded_endpoints(aws, vpc, groups, service):
+    # No NAT in the private subnets: without these a booting node cannot read its secrets, and Ansible
+    # cannot reach a node through Session Manager.
     ec2 = aws("ec2")
-    endpoints = [e for e in ec2.describe_vpc_endpoints(Filters=[
-        {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-        {"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.secretsmanager"]}])["VpcEndpoints"]
-        if e["State"].lower() != "deleted"]
-    assert len(endpoints) == 1, endpoints
-    (endpoint,) = endpoints
-    assert endpoint["VpcEndpointType"] == "Interface"
-    # The SDK's usual secretsmanager.<region>.amazonaws.com resolves to the endpoint inside the VPC.
+    endpoint = interface_endpoints(ec2, vpc)[service]
+    # The SDK's usual <service>.<region>.amazonaws.com resolves to the endpoint inside the VPC.
     assert endpoint["PrivateDnsEnabled"] is True
     assert vpc_attribute(ec2, vpc, "enableDnsSupport") and vpc_attribute(ec2, vpc, "enableDnsHostnames")
     # One network interface in each AZ's private subnet, none in a public one.
@@ -112,6 +126,29 @@ def test_nodes_reach_secrets_manager_privately_through_a_guarded_endpoint(aws, v
     guard = groups[f"{ESTATE}-endpoints"]
     assert [g["GroupId"] for g in endpoint["Groups"]] == [guard["GroupId"]]
     assert ingress(guard) == {("tcp", 443, 443): {groups[f"{ESTATE}-nodes"]["GroupId"]}}
+
+
+def statements(endpoint):
+    return json.loads(endpoint["PolicyDocument"])["Statement"]
+
+
+def test_no_endpoint_lets_everything_through(aws, vpc):
+    # The default endpoint policy allows every action on every account's resources: a way out for data.
+    found = aws("ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    assert len([e for e in found if e["State"].lower() != "deleted"]) == 5
+    for endpoint in found:
+        for statement in statements(endpoint):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not [a for a in actions if a == "*" or a.endswith(":*")], endpoint["ServiceName"]
+            # Only this account's principals or resources, or AWS's own Amazon Linux repositories.
+            assert statement.get("Condition") or "al2023-repos-" in statement["Resource"], endpoint["ServiceName"]
+
+
+def test_the_secrets_endpoint_serves_this_account_only(aws, vpc):
+    (statement,) = statements(interface_endpoints(aws("ec2"), vpc)["secretsmanager"])
+    assert set(statement["Action"]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalAccount": "123456789012",
+                                                      "aws:ResourceAccount": "123456789012"}
 
 
 def vpc_attribute(ec2, vpc, name):
@@ -179,6 +216,33 @@ def test_database_is_private_encrypted_multi_az_and_backed_up(aws, groups):
     assert db["DeletionProtection"] is False
 
 
+def test_database_holds_the_managers_database_and_refuses_clear_text(aws):
+    rds = aws("rds")
+    (db,) = rds.describe_db_instances()["DBInstances"]
+    # The database the installer expects, on the engine's port.
+    assert (db["DBName"], db["Endpoint"]["Port"]) == ("dsm", 5432)
+    (group,) = db["DBParameterGroups"]
+    parameters = {p["ParameterName"]: p.get("ParameterValue")
+                  for p in rds.describe_db_parameters(DBParameterGroupName=group["DBParameterGroupName"])["Parameters"]}
+    assert parameters["rds.force_ssl"] == "1"
+
+
+def test_rds_changes_the_database_only_when_the_runbook_says_and_inside_the_windows(aws):
+    (db,) = aws("rds").describe_db_instances()["DBInstances"]
+    # Minor versions move with the inventory's pin (the runbook), never on AWS's own schedule.
+    assert db["AutoMinorVersionUpgrade"] is False and db["EngineVersion"] == "16.6"
+    assert (db["PreferredMaintenanceWindow"], db["PreferredBackupWindow"]) == ("sun:03:00-sun:03:30", "02:00-02:30")
+
+
+def test_the_manager_has_its_own_login_secret_not_the_master(aws):
+    secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=f"{ESTATE}/db-manager")["SecretString"])
+    master = json.loads(aws("secretsmanager").get_secret_value(SecretId=f"{ESTATE}/db-master")["SecretString"])
+    assert secret["username"] == "dsm" and secret["username"] != master["username"]
+    assert len(secret["password"]) >= 32 and secret["password"] != master["password"]
+    (db,) = aws("rds").describe_db_instances()["DBInstances"]
+    assert (secret["host"], int(secret["port"]), secret["dbname"]) == (db["Endpoint"]["Address"], 5432, "dsm")
+
+
 def test_deployment_bucket_is_private_encrypted_versioned_and_tls_only(aws):
     s3, bucket = aws("s3"), f"{ESTATE}-deployment"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -212,7 +276,9 @@ def test_nodes_bootstrap_from_the_bundle_and_settings_pinned_to_the_estate_versi
     # inventories/lab: the estate's manager_version, its bucket and secrets by id only.
     assert settings["manager_version"] == "20.0.877"
     assert (settings["manager_bucket"], settings["manager_s3_prefix"]) == (bucket, "manager")
-    assert settings["bootstrap_db_secret_id"].startswith("arn:aws:secretsmanager:eu-west-1:")
+    # The manager's own login, never the master's.
+    assert settings["bootstrap_db_secret_id"].startswith(f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{ESTATE}/db-manager-")
+    assert (settings["manager_db_type"], settings["manager_db_port"], settings["manager_db_name"]) == ("PostgreSQL", 5432, "dsm")
     assert (settings["bootstrap_admin_secret_id"], settings["bootstrap_license_secret_id"]) == (f"{ESTATE}/admin", f"{ESTATE}/license")
     # Every node launched after the first one joins the database it installed.
     assert settings["manager_database_installed"] is True
@@ -249,28 +315,53 @@ def test_auto_scaling_is_for_failover_only(aws, balancers):
     assert {g["AvailabilityZones"][0] for g in mine} == {"eu-west-1a", "eu-west-1b"}
 
 
-def test_node_role_reads_only_the_deployment_bucket_and_the_node_secrets(aws):
+def test_node_role_reads_only_the_deployment_bucket_and_its_own_secrets_and_answers_session_manager(aws):
     iam = aws("iam")
     (name,) = iam.list_role_policies(RoleName=f"{ESTATE}-node")["PolicyNames"]
     document = iam.get_role_policy(RoleName=f"{ESTATE}-node", PolicyName=name)["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
-    actions, secrets = set(), set()
+    by_sid = {}
     for statement in document["Statement"]:
-        assert statement["Effect"] == "Allow"
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert "*" not in resources
-        for resource in resources:
-            assert resource.startswith((f"arn:aws:s3:::{ESTATE}-deployment", "arn:aws:secretsmanager:")), resource
-        actions |= set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
-        secrets |= {r for r in resources if r.startswith("arn:aws:secretsmanager:")}
-    assert actions <= {"s3:GetObject", "s3:ListBucket", "secretsmanager:GetSecretValue"}
-    # The database login, and for a node that boots on its own the administrator password and the license.
+        by_sid[statement["Sid"]] = (set(actions), resources)
+    assert set(by_sid) == {"ReadDeploymentObjects", "FindDeploymentBucket", "ReadNodeSecrets", "SessionManager"}
+    bucket = f"arn:aws:s3:::{ESTATE}-deployment"
+    assert by_sid["ReadDeploymentObjects"] == ({"s3:GetObject", "s3:GetObjectTagging"},
+                                               [f"{bucket}/bootstrap/*", f"{bucket}/manager/*"])
+    # HeadBucket (s3_object's first call) needs ListBucket on the bucket itself, without a prefix.
+    assert by_sid["FindDeploymentBucket"] == ({"s3:ListBucket", "s3:GetBucketOwnershipControls"}, [bucket])
+    actions, secrets = by_sid["ReadNodeSecrets"]
+    assert actions == {"secretsmanager:GetSecretValue"}
     names = {arn.split(":secret:")[1] for arn in secrets}
-    assert len(secrets) == 3, secrets
-    assert {f"{ESTATE}/admin-??????", f"{ESTATE}/license-??????"} <= names, names
-    assert all(":secretsmanager:eu-west-1:" in arn for arn in secrets), secrets
+    # The manager's login, and for a node that boots on its own the administrator password and the license;
+    # never the master secret.
+    assert len(names) == 3 and {f"{ESTATE}/admin-??????", f"{ESTATE}/license-??????"} <= names, names
+    assert [n for n in names if n.startswith(f"{ESTATE}/db-manager-")] and not [n for n in names if "db-master" in n]
+    # Session Manager only: no parameters, documents or commands.
+    actions, resources = by_sid["SessionManager"]
+    assert {a.split(":")[0] for a in actions} == {"ssm", "ssmmessages", "ec2messages"}
+    assert [a for a in actions if a.startswith("ssm:")] == ["ssm:UpdateInstanceInformation"]
     assert iam.list_attached_role_policies(RoleName=f"{ESTATE}-node")["AttachedPolicies"] == []
+
+
+def test_node_role_is_bounded_by_the_documented_boundary(aws):
+    role = aws("iam").get_role(RoleName=f"{ESTATE}-node")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == f"arn:aws:iam::123456789012:policy/{ESTATE}-node-boundary"
+
+
+def test_the_session_manager_transfer_bucket_keeps_nothing(aws):
+    s3, bucket = aws("s3"), f"{ESTATE}-ssm-transfer-123456789012"
+    # Every module and its arguments pass through it: no versions, and whatever is left expires.
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") in (None, "Suspended")
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Expiration"]["Days"] == 1
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert any(st["Effect"] == "Deny" and st["Condition"]["Bool"]["aws:SecureTransport"] in ("false", False)
+               for st in policy["Statement"])
 
 
 def test_dns_names_alias_the_three_load_balancers(aws, balancers):
