@@ -2,8 +2,7 @@
 
 A task of an amazon.aws or community.aws module (or of a role's own AWS module) without `region`
 would use AWS_REGION / AWS_DEFAULT_REGION or fail on a host without them; a lookup without
-region= likewise. The files are those this issue owns: the provisioning roles, the AWS half of
-lb_membership, the RDS snapshot, and the nodes' bootstrap.
+region= likewise. The files are every role's tasks and every playbook of the runbook.
 """
 
 from __future__ import annotations
@@ -15,13 +14,11 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-FILES = sorted(
-    [*REPO.glob("roles/aws_*/tasks/*.yml"), *REPO.glob("roles/lb_membership/tasks/aws_*.yml"),
-     REPO / "roles/database_snapshot/tasks/rds.yml", REPO / "playbooks/bootstrap.yml"]
-)
+FILES = sorted([*REPO.glob("roles/*/tasks/*.yml"), *REPO.glob("playbooks/**/*.yml")])
 # amazon.aws.route53's `region` is a latency-routing attribute of the record, not the API's region:
-# Route 53 is global and the module signs for it whatever the environment says.
-GLOBAL_ONLY = {"amazon.aws.route53"}
+# Route 53 is global and the module signs for it whatever the environment says. The Support API
+# (Trusted Advisor) answers only in us-east-1, which the role's module names itself.
+GLOBAL_ONLY = {"amazon.aws.route53", "trusted_advisor_summary"}
 # Role modules built on AnsibleAWSModule.
 OWN_AWS_MODULES = {path.stem for path in REPO.glob("roles/*/library/*.py") if "AnsibleAWSModule" in path.read_text()}
 
@@ -59,8 +56,8 @@ def test_every_aws_task_names_its_region(path, name, module, args):
     assert "omit" not in str(args["region"]), f"{path}: '{name}' ({module}) may leave the region to the environment"
 
 
-@pytest.mark.parametrize("path", [p.relative_to(REPO).as_posix() for p in FILES] + ["roles/aws_database/vars/main.yml",
-                                                                                   "roles/aws_nodes/tasks/main.yml"])
+@pytest.mark.parametrize("path", [p.relative_to(REPO).as_posix() for p in FILES] + [
+    p.relative_to(REPO).as_posix() for p in sorted(REPO.glob("roles/*/vars/*.yml"))])
 def test_every_aws_lookup_names_its_region(path):
     text = (REPO / path).read_text()
     for start in (m.start() for m in re.finditer(r"lookup\(\s*'amazon\.aws\.", text)):
