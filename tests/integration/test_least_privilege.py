@@ -151,8 +151,25 @@ def test_the_runbooks_aws_calls_run_with_their_documented_policy(account, identi
     env, ids = account
     label = ("rolling_upgrade.yml on AWS: membership, installer, secrets, snapshot, re-pin" if rolling
              else "site.yml on AWS: membership, installer, secrets")
+    since = mark()
     run_as(ids[identity], env, "tests/integration/playbooks/controller_runbook_aws_calls.yml", *runbook_args(rolling),
            label=label)
+    if rolling:
+        # The emulator runs no health checks and replaces nothing: the order of the calls is what shows that
+        # Auto Scaling could not replace the node while it was out of its target groups.
+        order = [c["action"] for c in calls(since, identity) if c["outcome"] == "allowed" and c["action"] in OUT_OF_SERVICE]
+        assert order == OUT_OF_SERVICE, order
+        group = boto3.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[f"{ESTATE}-node-1"])[
+            "AutoScalingGroups"][0]
+        assert not group["SuspendedProcesses"], "the node's health replacement was left suspended"
+        assert "dsm-ops:held-processes" not in {t["Key"] for t in group["Tags"]}
+
+
+# What a node's upgrade does on AWS, in this order: held out of Auto Scaling's health replacement (claimed
+# by a tag first), out of its three target groups, back in, healthy, then released.
+OUT_OF_SERVICE = ["autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses",
+                  *["elasticloadbalancing:DeregisterTargets"] * 3, *["elasticloadbalancing:RegisterTargets"] * 3,
+                  "autoscaling:ResumeProcesses", "autoscaling:DeleteTags"]
 
 
 def settings(update: dict | None = None) -> dict:
