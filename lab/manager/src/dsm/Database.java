@@ -29,13 +29,28 @@ final class Database {
     final String host, name, user;
     final int port;
     private final String password;
+    /**
+     * More JDBC parameters, as the vendor's dsm.properties key database.PostgreSQL.connectionParameters
+     * gives them (e.g. sslmode=require). Empty: the driver's default, sslmode=prefer, which tries TLS
+     * and falls back to clear text - what the installer uses before that key is written.
+     */
+    private final String parameters;
 
     Database(String host, int port, String name, String user, String password) {
+        this(host, port, name, user, password, "");
+    }
+
+    Database(String host, int port, String name, String user, String password, String parameters) {
         this.host = host;
         this.port = port;
         this.name = name;
         this.user = user;
         this.password = password;
+        this.parameters = parameters == null ? "" : parameters.trim();
+        if (!this.parameters.isEmpty() && !this.parameters.matches("[A-Za-z]+=[^&=\\s]+(&[A-Za-z]+=[^&=\\s]+)*")) {
+            throw new IllegalArgumentException("database.PostgreSQL.connectionParameters=" + this.parameters
+                    + " is not a list of JDBC parameters; write it as key=value&key=value, e.g. sslmode=verify-full");
+        }
     }
 
     String describe() {
@@ -50,7 +65,8 @@ final class Database {
     Connection connect(String application, int socketTimeoutSeconds) throws SQLException {
         String url = "jdbc:postgresql://" + host + ":" + port + "/" + name
                 + "?connectTimeout=5&loginTimeout=10&socketTimeout=" + socketTimeoutSeconds
-                + "&tcpKeepAlive=true&ApplicationName=" + application;
+                + "&tcpKeepAlive=true&ApplicationName=" + application
+                + (parameters.isEmpty() ? "" : "&" + parameters);
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);

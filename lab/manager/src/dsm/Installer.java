@@ -11,7 +11,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Unattended install, upgrade and node join. Order matters:
@@ -132,8 +134,11 @@ final class Installer {
         } else {
             say("keeping the existing keystore %s", keystore);
         }
+        // Settings an operator added (e.g. database.PostgreSQL.connectionParameters) survive an upgrade.
+        Map<String, String> settings = new LinkedHashMap<>(cfg.serviceProperties(node, ksPassword));
+        if (Files.exists(props)) Config.load(props).forEach((k, v) -> settings.putIfAbsent((String) k, (String) v));
         writePrivate(props, Config.propertiesText("dsm_s settings, written by the installer " + Main.VERSION
-                + "; holds secrets: keep mode 0600", cfg.serviceProperties(node, ksPassword)));
+                + "; holds secrets: keep mode 0600", settings));
         writeVmOptions(HOME.resolve("dsm_s.vmoptions"));
         Files.writeString(UNIT, unit());
         pauseForFaultInjection();

@@ -82,7 +82,8 @@ final class Server {
         this.p = p;
         this.node = p.getProperty("node.name");
         this.db = new Database(p.getProperty("database.host"), intProp("database.port"), p.getProperty("database.name"),
-                p.getProperty("database.user"), p.getProperty("database.password"));
+                p.getProperty("database.user"), p.getProperty("database.password"),
+                p.getProperty("database.PostgreSQL.connectionParameters", ""));
     }
 
     private int intProp(String key) {
