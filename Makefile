@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-faults   fault drills under load on a rebuilt lab: failed requests, time to full capacity"
 	@echo "make iam       every policy of docs/iam linted, and each playbook run as exactly its policy"
 	@echo "make iam-record  the same, rewriting docs/iam/recorded-calls.json (review the diff)"
+	@echo "make docs      each role README's Variables section, from its argument specs"
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -96,3 +97,7 @@ iam: $(STAMP) manager
 
 iam-record: $(STAMP) manager
 	RECORD_IAM_CALLS=1 pytest tests/integration/test_least_privilege.py
+
+# The Variables section of every role README is generated from meta/argument_specs.yml (checked by make test).
+docs: $(STAMP)
+	python tools/role_variables.py
