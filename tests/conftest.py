@@ -30,6 +30,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_log_in_a_temporary_directory(tmp_path_factory):
+    """The runbook's audit log (change_window_audit_log follows $OPS_AUDIT_LOG) never lands in the checkout."""
+    import os
+
+    path = tmp_path_factory.mktemp("audit") / "change-window.jsonl"
+    before = os.environ.get("OPS_AUDIT_LOG")
+    os.environ["OPS_AUDIT_LOG"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("OPS_AUDIT_LOG", None)
+    else:
+        os.environ["OPS_AUDIT_LOG"] = before
+
+
 @pytest.fixture(scope="session")
 def aws_emulator():
     """Endpoint URL of a moto server that lives for the whole session."""

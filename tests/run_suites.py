@@ -9,7 +9,7 @@ $TEST_LOG_DIR (default build/test-logs), and a line a suite says when it started
 A suite fails when its command fails, and also when it ran fewer tests than it has: every test
 function defined in its test files (read from the source) must have run at least once, and none
 may be skipped - a testinfra function whose host group is empty, or a module pytest did not
-collect, is a test that cannot fail. Each suite writes JUnit XML (PYTEST_ADDOPTS), which gives
+collect, is a test that cannot fail. And no suite may write into the checkout's .audit/. Each suite writes JUnit XML (PYTEST_ADDOPTS), which gives
 what ran.
 
 The output ends with a table of tests per suite, the logs of the suites that failed, then the
@@ -142,8 +142,15 @@ def summary_lines(suite: Suite) -> list[str]:
     return text[-12:]
 
 
+def checkout_audit() -> dict[str, tuple[int, int]]:
+    """The checkout's own audit log directory: tests write only to temporary directories ($OPS_AUDIT_LOG)."""
+    audit = REPO / ".audit"
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in audit.glob("*")} if audit.is_dir() else {}
+
+
 def main() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    audit_before = checkout_audit()
     threads = [threading.Thread(target=lane, args=(suites,), daemon=True) for suites in LANES]
     for thread in threads:
         thread.start()
@@ -151,6 +158,10 @@ def main() -> int:
         thread.join()
 
     suites = [suite for suites in LANES for suite in suites]
+    if checkout_audit() != audit_before:
+        # Which suite wrote it cannot be told apart when they run side by side: the pytest suite carries it.
+        next(s for s in suites if s.name == "pytest").problems.append(
+            "a test wrote into the checkout's .audit/ (set OPS_AUDIT_LOG or change_window_audit_log to a temporary path)")
     failed = [suite for suite in suites if suite.returncode != 0 or suite.problems]
     print("\nTests per suite (functions defined / test cases run / failed / skipped, minutes):")
     for suite in suites:

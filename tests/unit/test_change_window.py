@@ -440,6 +440,35 @@ def test_next_transition_within_a_year(case_id, calendars, expected):
     assert summary(state(calendars, at="2025-01-01T00:00:00Z")) == expected
 
 
+def test_each_calendar_reports_no_transition_beyond_a_year():
+    """The one-year horizon holds per calendar, not only for the combined answer."""
+    result = state([_one_off("far", "DEFAULT_CLOSED", "20260205T000000Z", "20260206T000000Z"),
+                    _one_off("near", "DEFAULT_OPEN", "20250301T000000Z", "20250302T000000Z")], at="2025-01-01T00:00:00Z")
+    assert [(c["name"], c["next_transition"]) for c in result["calendars"]] == [
+        ("far", None), ("near", "2025-03-01T00:00:00Z")]
+
+
+# Two windows that touch (02:00-03:00 then 03:00-04:00) are one open period: the next transition
+# is its end at 04:00, not the seam at 03:00 where nothing changes. Overlapping ones likewise.
+SEAM_CASES = [
+    ("back-to-back", [("T020000", "T030000"), ("T030000", "T040000")]),
+    ("overlapping", [("T020000", "T033000"), ("T030000", "T040000")]),
+    ("one-inside-another", [("T020000", "T040000"), ("T023000", "T030000")]),
+]
+
+
+@pytest.mark.parametrize("case_id,events", SEAM_CASES, ids=[c[0] for c in SEAM_CASES])
+def test_windows_that_touch_or_overlap_are_one_open_period(case_id, events):
+    calendar = {"name": "nightly", "type": "DEFAULT_CLOSED", "timezone": "Etc/UTC", "events": [
+        {"summary": f"window {i}", "start": f"2025-03-04{start}",
+         "end": f"2025-03-04{end}"} for i, (start, end) in enumerate(events)]}
+    for at in ("2025-03-04T02:30:00Z", "2025-03-04T03:00:00Z", "2025-03-04T03:30:00Z"):
+        result = state([calendar], at=at)
+        assert summary(result) == ("OPEN", "2025-03-04T04:00:00Z"), (at, result)
+        assert result["calendars"][0]["next_transition"] == "2025-03-04T04:00:00Z"
+    assert summary(state([calendar], at="2025-03-04T01:00:00Z")) == ("CLOSED", "2025-03-04T02:00:00Z")
+
+
 # --- ICS and shorthand give the same answer -------------------------------------------
 
 EQUIVALENT = [

@@ -28,6 +28,9 @@ health, backends = load("node_health"), load("manager_backends")
     ([{"group": "dsm-console", "port": 4119, "state": "healthy"}, {"group": "dsm-relay", "state": "draining"}],
      "dsm-console healthy, dsm-relay draining", False),
     ([{"elb": "dsm-classic", "in_service": True}], "dsm-classic InService", True),
+    # A classic ELB that has the node out of service: not serving, and said so.
+    ([{"elb": "dsm-classic", "in_service": True}, {"elb": "dsm-classic-2", "in_service": False}],
+     "dsm-classic InService, dsm-classic-2 OutOfService", False),
     ([], "not read", False),
 ])
 def test_lb_membership_summary(rows, text, serving):
