@@ -75,7 +75,7 @@ test: lint images manager
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) python tests/run_suites.py
 
 bench: lab
-	python bench/noop_play.py
+	python bench/site_noop.py
 
 # A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
 bench-upgrade: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
