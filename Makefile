@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs bench-mutations
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs bench-mutations bench-provision
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -26,6 +26,7 @@ help:
 	@echo "make iam       every policy of docs/iam linted, and each playbook run as exactly its policy"
 	@echo "make iam-record  the same, rewriting docs/iam/recorded-calls.json (review the diff)"
 	@echo "make docs      each role README's Variables section, from its argument specs"
+	@echo "make bench-provision  provision.yml re-run against the emulator: wall time and AWS calls"
 	@echo "make bench-mutations  inject known bugs one at a time; prints how many the tests catch"
 
 $(STAMP): requirements.txt
@@ -106,3 +107,7 @@ docs: $(STAMP)
 # Known bugs injected one at a time into the filters, modules and key files: how many the tests catch.
 bench-mutations: $(STAMP)
 	python bench/mutations.py
+
+# provision.yml re-run against its own emulator: wall time and the AWS calls of a converged re-run.
+bench-provision: $(STAMP)
+	python bench/provision.py
