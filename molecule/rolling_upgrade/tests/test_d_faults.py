@@ -30,7 +30,7 @@ def test_database_restart_under_the_installer_rolls_the_node_back_and_the_verdic
     """Finding: the rescue read only the version file, skipped the rollback, and said the node was back
     on the old version in the load balancer while dsm_s was stopped on half-replaced files."""
     first = NODES[0]
-    pause_installer(first, 10)
+    pause_installer(first, 15)
     mark = audit_mark()
     run = Background(upgrade, "-e", f"manager_version={TARGET}", expect_failure=True)
     wait_for(lambda: installer_paused(first), 240, f"the installer on {first} to pause with its files replaced")
@@ -59,7 +59,8 @@ def test_a_killed_installer_shell_and_a_node_lost_mid_upgrade():
     roll back an upgrade that had succeeded. A node lost in the middle of its own upgrade: the run used
     to end at once with an SSH error - no reconcile, no verdict, no audit record."""
     first, lost = NODES[0], NODES[2]
-    pause_installer(first, 6)
+    # Long enough that a poll over docker exec on a busy machine sees it (the kill lands inside it).
+    pause_installer(first, 20)
     pause_installer(lost, 30)
     mark = audit_mark()
     with console_load() as load:
