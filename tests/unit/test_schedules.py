@@ -158,3 +158,24 @@ def test_systemd_accepts_every_expression(calendar):
     result = subprocess.run(["systemd-analyze", "calendar", calendar + " Europe/Paris"], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+REPO = FILTERS.parent
+
+
+@pytest.mark.parametrize("inventory", ["lab", "production"])
+def test_the_shipped_schedules_pass_their_own_checks(inventory):
+    import re
+
+    import yaml
+
+    group_vars = REPO / "inventories" / inventory / "group_vars" / "all"
+    jobs = yaml.safe_load((group_vars / "schedules.yml").read_text())["scheduler_jobs"]
+    calendars_file = group_vars / "change_window.yml"
+    calendars = yaml.safe_load(calendars_file.read_text())["change_window_calendars"] if calendars_file.exists() else []
+    books = REPO / "playbooks"
+    playbooks = sorted(str(path.relative_to(books)) for path in books.rglob("*.yml"))
+    gated = [name for name in playbooks if re.search(r"^\s+name: change_window\s*$", (books / name).read_text(), re.M)]
+    result = schedules.scheduler_jobs_checked(jobs, playbooks=playbooks, gated=gated, calendars=calendars)
+    assert {job["name"] for job in result} >= {"health", "drift", "nightly-evidence"}
+    assert all(not job["changes"] for job in result)
