@@ -15,6 +15,10 @@ description:
     node serves in every one of them (HAProxy C(UP...), target group C(healthy), classic ELB C(InService)).
   - C(node_health_lines) gives, for every node's hostvars, the manager role's reading of the node
     (C(manager_node.summary)) and its load-balancer membership, one line a node; a node without a reading says so.
+  - C(health_problems) gives what playbooks/health.yml found wrong, one line a problem (empty - healthy), from the
+    reading C(health_check) it leaves on every node - C(answers), C(condition) (the manager role's), C(in_rotation)
+    and C(rotation) (C(lb_membership_summary)), C(database) (its port answered from the node), C(certificate_ok)
+    and C(certificate_end). A node without a reading did not answer.
 positional: _input
 options:
   _input:
@@ -39,6 +43,7 @@ _value:
     - C(lb_membership_summary) - a dict, C(text) (e.g. C(be_console UP, be_heartbeat UP)) and C(serving) (bool; false
       when no row was read).
     - C(node_health_lines) - a list of strings, C(<node>: <reading> | <membership>).
+    - C(health_problems) - a list of strings, C(<node>: <what is wrong>).
   type: raw
 """
 
@@ -79,8 +84,31 @@ def node_health_lines(hosts: Any) -> list[str]:
     return lines
 
 
+def health_problems(hosts: Any, days: int = 30) -> list[str]:
+    """One line a problem: a node that does not answer, does not serve, is out of rotation, cannot reach the
+    database, or whose certificate expires within the given days."""
+    problems = []
+    for host in hosts or []:
+        name = host["inventory_hostname"]
+        check = host["health_check"] if "health_check" in host else None
+        if not isinstance(check, Mapping) or not check.get("answers"):
+            problems.append("{0}: does not answer".format(name))
+            continue
+        if check.get("condition") != "serving":
+            problems.append("{0}: the manager is {1}, not serving".format(name, check.get("condition") or "not read"))
+        if not check.get("in_rotation"):
+            problems.append("{0}: not in rotation ({1})".format(name, check.get("rotation") or "not read"))
+        if not check.get("database"):
+            problems.append("{0}: the database does not answer".format(name))
+        if not check.get("certificate_ok"):
+            problems.append("{0}: the certificate expires within {1} days ({2})".format(
+                name, days, check.get("certificate_end") or "not read"))
+    return problems
+
+
 class FilterModule:
     """Health of the manager nodes as read."""
 
     def filters(self) -> dict[str, Any]:
-        return {"lb_membership_summary": lb_membership_summary, "node_health_lines": node_health_lines}
+        return {"lb_membership_summary": lb_membership_summary, "node_health_lines": node_health_lines,
+                "health_problems": health_problems}

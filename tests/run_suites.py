@@ -59,7 +59,7 @@ def molecule(scenario: str) -> Suite:
 # The longest scenario alone; the others share a lane; the pytest suites in a third.
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
-    [molecule("default"), molecule("haproxy"), molecule("provision"), molecule("manager")],
+    [molecule("default"), molecule("haproxy"), molecule("provision"), molecule("manager"), molecule("scheduler")],
     [Suite("pytest", ["pytest", "tests"], REPO / "tests")],
 ]
 

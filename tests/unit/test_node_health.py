@@ -55,3 +55,24 @@ def test_backend_servers_take_the_address_the_node_registers_with():
 def test_a_node_without_an_address_is_named():
     with pytest.raises(AnsibleFilterError, match="no address for n3"):
         backends.manager_backend_servers([{"inventory_hostname": "n3", "ansible_facts": {}}])
+
+
+HEALTHY = {"answers": True, "condition": "serving", "in_rotation": True, "rotation": "be_console UP", "database": True,
+           "certificate_ok": True, "certificate_end": "notAfter=Nov 29 00:00:00 2036 GMT"}
+
+
+@pytest.mark.parametrize("check,problems", [
+    (HEALTHY, []),
+    (None, ["n1: does not answer"]),
+    ({**HEALTHY, "answers": False}, ["n1: does not answer"]),
+    ({**HEALTHY, "condition": "stopped"}, ["n1: the manager is stopped, not serving"]),
+    ({**HEALTHY, "in_rotation": False, "rotation": "be_console MAINT"}, ["n1: not in rotation (be_console MAINT)"]),
+    ({**HEALTHY, "database": False}, ["n1: the database does not answer"]),
+    ({**HEALTHY, "certificate_ok": False, "certificate_end": "notAfter=Dec  1 00:00:00 2026 GMT"},
+     ["n1: the certificate expires within 30 days (notAfter=Dec  1 00:00:00 2026 GMT)"]),
+    ({**HEALTHY, "condition": "unhealthy", "database": False},
+     ["n1: the manager is unhealthy, not serving", "n1: the database does not answer"]),
+])
+def test_health_problems_name_the_node_and_what_is_wrong(check, problems):
+    host = {"inventory_hostname": "n1"} if check is None else {"inventory_hostname": "n1", "health_check": check}
+    assert health.health_problems([host]) == problems
