@@ -228,3 +228,20 @@ def test_tenants_are_names_or_dicts_and_never_move(tenants, placements, problem)
 ])
 def test_tenant_input_carries_every_recorded_placement(tenants, placements, expected):
     assert db.aws_database_tenant_input(tenants, placements) == expected
+
+
+@pytest.mark.parametrize("results, statuses", [
+    ([], []),
+    ([{"__aws_database_item": {"name": "db"}, "instances": [{"db_instance_status": "creating"}]}], ["dsm-lab-db creating"]),
+    # RDS has no such instance, or its status is not reported.
+    ([{"__aws_database_item": {"name": "db"}, "instances": []}], ["dsm-lab-db not found"]),
+    ([{"__aws_database_item": {"name": "db"}, "instances": [{}]}], ["dsm-lab-db not found"]),
+    # The look-up itself failed: its error says why.
+    ([{"__aws_database_item": {"name": "db"}, "msg": "AccessDenied"}], ["dsm-lab-db AccessDenied"]),
+    ([{"__aws_database_item": {"name": "db"}}], ["dsm-lab-db unknown"]),
+    ([{"__aws_database_item": {"name": "a"}, "instances": [{"db_instance_status": "available"}]},
+      {"__aws_database_item": {"name": "b"}, "instances": [{"db_instance_status": "modifying"}]}],
+     ["dsm-lab-a available", "dsm-lab-b modifying"]),
+])
+def test_a_wait_that_gave_up_says_each_servers_status(results, statuses):
+    assert db.aws_database_wait_statuses(results, "dsm-lab") == statuses

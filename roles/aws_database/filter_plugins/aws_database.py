@@ -31,6 +31,8 @@ other filters:
     recorded placement; empty when none.
   - C(aws_database_tenant_input(tenants, placements)) - the tenants as C(tenant_db_placement) takes them, recorded
     placements included.
+  - C(aws_database_wait_statuses(results, estate_name)) - C(<identifier> <status>) of each server of a wait for
+    availability that gave up, from the loop's results.
 positional: _input
 options:
   _input:
@@ -549,6 +551,23 @@ def aws_database_tenant_input(tenants: Any, placements: Any) -> list[Any]:
     return out
 
 
+def aws_database_wait_statuses(results: Any, estate_name: str) -> list[str]:
+    """'<estate_name>-<name> <status>' for each server of a wait that gave up, from its loop's results: the
+    status RDS reported ('not found' when RDS has no such instance), or the error of a look-up that failed."""
+    out = []
+    for result in results or []:
+        if not isinstance(result, Mapping):
+            continue
+        if "instances" in result:
+            instances = result["instances"] or []
+            status = (instances[0] if instances else {}).get("db_instance_status", "not found")
+        else:
+            status = result.get("msg", "unknown")
+        server = result.get("__aws_database_item") or {}
+        out.append(f"{estate_name}-{server.get('name')} {status}")
+    return out
+
+
 class FilterModule:
     """Ansible entry point."""
 
@@ -567,4 +586,5 @@ class FilterModule:
             "aws_database_server_problems": aws_database_server_problems,
             "aws_database_tenant_problems": aws_database_tenant_problems,
             "aws_database_tenant_input": aws_database_tenant_input,
+            "aws_database_wait_statuses": aws_database_wait_statuses,
         }
