@@ -147,3 +147,101 @@ def test_the_manager_is_told_the_client_port_and_the_database_the_installer_expe
                       "port": 2484, "database_name": "DSM", "database_type": "Oracle"}
     # Not created yet (check mode): known but without an endpoint.
     assert (out[1]["endpoint"], out[1]["port"], out[1]["database_type"]) == ("", 1433, "Microsoft SQL Server")
+
+
+# A valid server as validate.yml passes it: the role's defaults applied.
+SERVER = {"name": "db", "engine": "postgres", "engine_version": "16.4", "instance_class": "db.m6g.large",
+          "allocated_storage": 100, "multi_az": True, "multi_az_mode": "mirroring", "storage_type": "gp3",
+          "max_databases": 50}
+
+
+@pytest.mark.parametrize("change, problems", [
+    ({}, []),
+    ({"engine": "sqlserver-se", "engine_version": "15.00.4415.2.v1", "max_databases": None}, []),
+    ({"name": "DB"}, ['aws_database_servers[0].name "DB": lower-case letters, digits and single hyphens, so that the'
+                      ' RDS identifier <estate_name>-<name> starts with a letter and has at most 63 characters']),
+    ({"name": "a--b"}, ["aws_database_servers[0].name"]),
+    ({"name": "x" * 60}, ["aws_database_servers[0].name"]),
+    ({"engine": "mysql"}, ['aws_database_servers[0].engine "mysql" is not supported; allowed: postgres, sqlserver-se,'
+                           ' oracle-se2']),
+    ({"instance_class": "m5.large"}, ['aws_database_servers[0].instance_class "m5.large" is not an RDS instance class']),
+    ({"allocated_storage": 19}, ["aws_database_servers[0].allocated_storage 19 must be a whole number of GiB, 20 to"]),
+    ({"allocated_storage": "100"}, []),
+    ({"allocated_storage": 100.0}, ["aws_database_servers[0].allocated_storage 100.0 must be a whole number"]),
+    ({"max_allocated_storage": 100}, ["aws_database_servers[0].max_allocated_storage must be a whole number of GiB"
+                                      " above allocated_storage"]),
+    ({"max_allocated_storage": 200}, []),
+    ({"storage_type": "st1"}, ['aws_database_servers[0].storage_type "st1" must be one of gp2, gp3, io1']),
+    ({"storage_type": "io1"}, ["aws_database_servers[0].iops is required with storage_type io1"]),
+    ({"storage_type": "io1", "iops": 3000}, []),
+    ({"storage_type": "gp2", "iops": 3000}, ["aws_database_servers[0].iops must be a whole number and needs"
+                                             " storage_type gp3 or io1"]),
+    ({"storage_type": "io1", "iops": 3000, "storage_throughput": 125},
+     ["aws_database_servers[0].storage_throughput must be a whole number of MiB/s and needs storage_type gp3"]),
+    # gp3 below the engine's threshold: RDS fixes the baseline and refuses iops.
+    ({"iops": 3000}, ["aws_database_servers[0]: RDS fixes gp3 at 3000 IOPS / 125 MiB/s below 400 GiB for postgres"]),
+    ({"engine": "oracle-se2", "engine_version": "19.0.0.0.ru-2024-07.rur-2024-07.r1", "allocated_storage": 200,
+      "iops": 12000, "storage_throughput": 500}, []),
+    ({"allocated_storage": 400}, []),
+    ({"allocated_storage": 400, "iops": 3000}, ["aws_database_servers[0]: gp3 with 400 GiB or more needs iops >= 12000"]),
+    # SQL Server has no gp3 threshold: at 400 GiB it must set both.
+    ({"engine": "sqlserver-se", "engine_version": "15.00.4415.2.v1", "allocated_storage": 400},
+     ["aws_database_servers[0]: gp3 with 400 GiB or more"]),
+    ({"multi_az": "yes"}, ["aws_database_servers[0].multi_az must be true or false"]),
+    ({"multi_az_mode": "other"}, ["aws_database_servers[0].multi_az_mode must be mirroring or always_on"]),
+    ({"max_databases": None}, ["aws_database_servers[0].max_databases is required for engine postgres"]),
+    ({"engine_version": None}, ["aws_database_servers[0].engine_version is required: pin the full version"]),
+    ({"engine_version": "16"}, ["aws_database_servers[0].engine_version engine_version '16' is not a full postgres version"]),
+])
+def test_each_server_problem_names_the_field_and_the_fix(change, problems):
+    server = {**SERVER, **change}
+    server = {key: value for key, value in server.items() if not (value is None and key in change)}
+    found = db.aws_database_server_problems([server], "dsm-lab")
+    assert len(found) == len(problems), found
+    for message, expected in zip(found, problems):
+        assert message.startswith(expected)
+
+
+def test_every_server_is_checked_and_named_by_its_index():
+    found = db.aws_database_server_problems([SERVER, {**SERVER, "name": "Bad"}, "db"], "dsm-lab")
+    assert [m.split(" ")[0] for m in found] == ["aws_database_servers[1].name", "aws_database_servers[2]"]
+
+
+@pytest.mark.parametrize("tenants, placements, problem", [
+    ([], {}, None),
+    (["acme", {"name": "globex"}, {"name": "initech", "db_server": "db"}], {"initech": "db"}, None),
+    ([5, {"db_server": "db"}], {}, 'got [5, {"db_server": "db"}]'),
+    ([{"name": "acme", "db_server": "db-b"}], {"acme": "db"}, "disagree on the server of acme: a placement is never"),
+])
+def test_tenants_are_names_or_dicts_and_never_move(tenants, placements, problem):
+    found = db.aws_database_tenant_problems(tenants, placements)
+    assert found == [] if problem is None else problem in found[0]
+
+
+@pytest.mark.parametrize("tenants, placements, expected", [
+    ([], {}, []),
+    (["acme"], {}, ["acme"]),
+    # A recorded placement is kept, and a recorded tenant no longer listed still takes its slot.
+    (["acme", {"name": "globex"}], {"acme": "db", "gone": "db-b"},
+     [{"name": "acme", "db_server": "db"}, "globex", {"name": "gone", "db_server": "db-b"}]),
+    ([{"name": "acme", "db_server": "db"}], {}, [{"name": "acme", "db_server": "db"}]),
+])
+def test_tenant_input_carries_every_recorded_placement(tenants, placements, expected):
+    assert db.aws_database_tenant_input(tenants, placements) == expected
+
+
+@pytest.mark.parametrize("results, statuses", [
+    ([], []),
+    ([{"__aws_database_item": {"name": "db"}, "instances": [{"db_instance_status": "creating"}]}], ["dsm-lab-db creating"]),
+    # RDS has no such instance, or its status is not reported.
+    ([{"__aws_database_item": {"name": "db"}, "instances": []}], ["dsm-lab-db not found"]),
+    ([{"__aws_database_item": {"name": "db"}, "instances": [{}]}], ["dsm-lab-db not found"]),
+    # The look-up itself failed: its error says why.
+    ([{"__aws_database_item": {"name": "db"}, "msg": "AccessDenied"}], ["dsm-lab-db AccessDenied"]),
+    ([{"__aws_database_item": {"name": "db"}}], ["dsm-lab-db unknown"]),
+    ([{"__aws_database_item": {"name": "a"}, "instances": [{"db_instance_status": "available"}]},
+      {"__aws_database_item": {"name": "b"}, "instances": [{"db_instance_status": "modifying"}]}],
+     ["dsm-lab-a available", "dsm-lab-b modifying"]),
+])
+def test_a_wait_that_gave_up_says_each_servers_status(results, statuses):
+    assert db.aws_database_wait_statuses(results, "dsm-lab") == statuses

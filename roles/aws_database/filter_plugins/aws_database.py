@@ -25,6 +25,14 @@ other filters:
     period of every change calendar over the next year.
   - C(aws_database_prepare_statements(engine, login, database, multi_tenant)) - the SQL the vendor documents to
     prepare the manager's database and login, the password as the placeholder C(:password).
+  - C(aws_database_server_problems(servers, estate_name)) - every problem of the declared servers (defaults
+    applied), one message each naming C(aws_database_servers[i].<field>) and the fix; empty when all are valid.
+  - C(aws_database_tenant_problems(tenants, placements)) - tenants that are malformed or disagree with their
+    recorded placement; empty when none.
+  - C(aws_database_tenant_input(tenants, placements)) - the tenants as C(tenant_db_placement) takes them, recorded
+    placements included.
+  - C(aws_database_wait_statuses(results, estate_name)) - C(<identifier> <status>) of each server of a wait for
+    availability that gave up, from the loop's results.
 positional: _input
 options:
   _input:
@@ -59,6 +67,7 @@ _value:
 
 import datetime as dt
 import importlib.util
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -397,6 +406,168 @@ def aws_database_prepare_statements(engine: Any, login: Any, database: Any, mult
     return statements
 
 
+# What a server may say, checked once here (tasks/validate.yml asserts the list is empty).
+# RDS instance identifier <estate_name>-<name>: letter first, letters, digits and single hyphens, no trailing hyphen.
+_IDENTIFIER_RDS = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+(\.[a-z0-9]+)*$")
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+STORAGE_TYPES = ("gp2", "gp3", "io1")
+MULTI_AZ_MODES = ("mirroring", "always_on")
+# Below these sizes RDS fixes gp3 at its baseline and refuses iops and storage_throughput (SQL Server: never).
+_GP3_BASELINE_BELOW = {"postgres": 400, "oracle-se2": 200}
+_MISSING = object()
+
+
+def _to_json(value: Any) -> str:
+    """The value as the assert messages show it (Ansible's to_json)."""
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return json.dumps(str(value))
+
+
+def _whole(value: Any) -> bool:
+    """True for a whole number written with digits only (100 or "100"; not 1e2, true or 100.0)."""
+    return _WHOLE_NUMBER.match(str(value)) is not None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    """Jinja's int filter: a number, a numeric string, else ``default``."""
+    try:
+        return int(value, 10) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return default
+
+
+def _known_engine(engine: Any) -> bool:
+    return isinstance(engine, str) and engine in ENGINES
+
+
+def aws_database_server_problems(servers: Any, estate_name: str) -> list[str]:
+    """Every problem of the declared servers (defaults applied), one message each naming
+    aws_database_servers[i].<field> and the fix; an empty list when every server is valid."""
+    if not isinstance(servers, Sequence) or isinstance(servers, (str, bytes)):
+        return ["aws_database_servers must be a list of dicts with name, engine, instance_class, allocated_storage"]
+    problems: list[str] = []
+    for index, server in enumerate(servers):
+        where = f"aws_database_servers[{index}]"
+        if not isinstance(server, Mapping):
+            problems.append(f"{where} must be a dict with name, engine, instance_class, allocated_storage")
+            continue
+        problems.extend(f"{where}{text}" for text in _server_problems(server, str(estate_name)))
+    return problems
+
+
+def _server_problems(s: Mapping[str, Any], estate_name: str) -> list[str]:
+    """One server's problems, each starting with the field (``.name ...``) or ``: `` for the whole server."""
+    out: list[str] = []
+    name = s.get("name", _MISSING)
+    if not (isinstance(name, str) and _IDENTIFIER_RDS.match(f"{estate_name}-{name}")):
+        out.append(f".name {_to_json(s.get('name', ''))}: lower-case letters, digits and single hyphens, so that the"
+                   " RDS identifier <estate_name>-<name> starts with a letter and has at most 63 characters")
+    engine = s.get("engine", "")
+    if not _known_engine(engine):
+        out.append(f".engine {_to_json(engine)} is not supported; allowed: {', '.join(ENGINES)}")
+    instance_class = s.get("instance_class", "")
+    if not (isinstance(instance_class, str) and _INSTANCE_CLASS.match(instance_class)):
+        out.append(f".instance_class {_to_json(instance_class)} is not an RDS instance class db.<family>.<size>,"
+                   " for example db.m6g.large")
+    allocated = s.get("allocated_storage", "")
+    if not (_whole(allocated) and 20 <= _int(allocated) <= 65536):
+        out.append(f".allocated_storage {_to_json(allocated)} must be a whole number of GiB, 20 to 65536")
+    allocated_gib = _int(s.get("allocated_storage", 0))
+    if "max_allocated_storage" in s and not (_whole(s["max_allocated_storage"])
+                                             and _int(s["max_allocated_storage"]) > allocated_gib):
+        out.append(".max_allocated_storage must be a whole number of GiB above allocated_storage"
+                   " (storage autoscaling limit)")
+    storage_type = s.get("storage_type")
+    if storage_type not in STORAGE_TYPES:
+        out.append(f".storage_type {_to_json(storage_type)} must be one of {', '.join(STORAGE_TYPES)}")
+    if storage_type == "io1" and "iops" not in s:
+        out.append(".iops is required with storage_type io1")
+    if "iops" in s and (storage_type not in ("gp3", "io1") or not _whole(s["iops"])):
+        out.append(".iops must be a whole number and needs storage_type gp3 or io1")
+    if "storage_throughput" in s and (storage_type != "gp3" or not _whole(s["storage_throughput"])):
+        out.append(".storage_throughput must be a whole number of MiB/s and needs storage_type gp3")
+    threshold = _GP3_BASELINE_BELOW.get(engine, 0) if isinstance(engine, str) else 0
+    if (storage_type == "gp3" and ("iops" in s or "storage_throughput" in s) and allocated_gib < threshold):
+        out.append(f": RDS fixes gp3 at 3000 IOPS / 125 MiB/s below {threshold} GiB for {engine} and rejects iops"
+                   " and storage_throughput there; remove them or allocate more")
+    if storage_type == "gp3" and allocated_gib >= 400 and (
+            _int(s.get("iops", 12000 if threshold else 0)) < 12000
+            or _int(s.get("storage_throughput", 500 if threshold else 0)) < 500):
+        out.append(": gp3 with 400 GiB or more needs iops >= 12000 and storage_throughput >= 500"
+                   " (amazon.aws.rds_instance refuses less on every update; SQL Server stays at 3000 / 125 unless"
+                   " set), or storage_type gp2")
+    if not isinstance(s.get("multi_az"), bool):
+        out.append(".multi_az must be true or false")
+    if s.get("multi_az_mode") not in MULTI_AZ_MODES:
+        out.append(".multi_az_mode must be mirroring or always_on (SQL Server Multi-AZ technology)")
+    if _known_engine(engine) and not engine.startswith("sqlserver") and "max_databases" not in s:
+        out.append(f".max_databases is required for engine {engine}: how many tenant databases this server may hold")
+    version_error = aws_database_version_error(engine, s.get("engine_version")) if _known_engine(engine) else ""
+    if version_error:
+        out.append(f".engine_version {version_error}")
+    return out
+
+
+def _tenant_name_ok(tenant: Any) -> bool:
+    return isinstance(tenant, str) or (isinstance(tenant, Mapping) and isinstance(tenant.get("name"), str))
+
+
+def aws_database_tenant_problems(tenants: Any, placements: Any) -> list[str]:
+    """Why aws_database_tenants cannot be placed as listed: items that are neither a name nor {name, db_server},
+    else tenants whose db_server disagrees with the recorded placement (a placement is never moved)."""
+    tenants = list(tenants or [])
+    placements = dict(placements or {})
+    bad = [t for t in tenants if not _tenant_name_ok(t)]
+    if bad:
+        return ["aws_database_tenants: items must be a tenant name or a dict with name and optionally db_server, got "
+                + _to_json(bad)]
+    conflicts = [t["name"] for t in tenants if isinstance(t, Mapping) and "db_server" in t
+                 and placements.get(t["name"], t["db_server"]) != t["db_server"]]
+    if conflicts:
+        return [f"aws_database_tenants and aws_database_tenant_placements disagree on the server of"
+                f" {', '.join(map(str, conflicts))}: a placement is never moved, fix one of them"]
+    return []
+
+
+def aws_database_tenant_input(tenants: Any, placements: Any) -> list[Any]:
+    """The tenants as tenant_db_placement takes them: each listed tenant with its server (its own db_server or the
+    recorded placement) when it has one, then the recorded tenants no longer listed, whose databases still take
+    a slot. Expects tenants that aws_database_tenant_problems accepted."""
+    placements = dict(placements or {})
+    out: list[Any] = []
+    seen: set[str] = set()
+    for tenant in tenants or []:
+        name = tenant["name"] if isinstance(tenant, Mapping) else tenant
+        server = (tenant.get("db_server") if isinstance(tenant, Mapping) else None) or placements.get(name)
+        out.append({"name": name, "db_server": server} if server else name)
+        seen.add(name)
+    out.extend({"name": name, "db_server": server} for name, server in placements.items() if name not in seen)
+    return out
+
+
+def aws_database_wait_statuses(results: Any, estate_name: str) -> list[str]:
+    """'<estate_name>-<name> <status>' for each server of a wait that gave up, from its loop's results: the
+    status RDS reported ('not found' when RDS has no such instance), or the error of a look-up that failed."""
+    out = []
+    for result in results or []:
+        if not isinstance(result, Mapping):
+            continue
+        if "instances" in result:
+            instances = result["instances"] or []
+            status = (instances[0] if instances else {}).get("db_instance_status", "not found")
+        else:
+            status = result.get("msg", "unknown")
+        server = result.get("__aws_database_item") or {}
+        out.append(f"{estate_name}-{server.get('name')} {status}")
+    return out
+
+
 class FilterModule:
     """Ansible entry point."""
 
@@ -412,4 +583,8 @@ class FilterModule:
             "aws_database_endpoints": aws_database_endpoints,
             "aws_database_window_problems": aws_database_window_problems,
             "aws_database_prepare_statements": aws_database_prepare_statements,
+            "aws_database_server_problems": aws_database_server_problems,
+            "aws_database_tenant_problems": aws_database_tenant_problems,
+            "aws_database_tenant_input": aws_database_tenant_input,
+            "aws_database_wait_statuses": aws_database_wait_statuses,
         }
