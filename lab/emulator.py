@@ -160,6 +160,27 @@ def patch_moto_gaps() -> None:
 
     DBParameterGroup.__init__ = group_init_with_engine_defaults
 
+    # CreateFlowLogs to S3 looks up everything after "arn:aws:s3:::" as the bucket name, so a
+    # destination with a key prefix (arn:aws:s3:::bucket/prefix, which AWS accepts) is refused
+    # as a missing bucket. Check the bucket alone, keep the destination as it was asked.
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+
+    create_flow_logs = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs_with_prefix(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+                                     log_destination_type, log_destination, *args, **kwargs):
+        bucket_only = log_destination
+        if log_destination_type == "s3" and log_destination and "/" in log_destination.split(":::", 1)[-1]:
+            bucket_only = log_destination.split("/", 1)[0]
+        created, unsuccessful = create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                                                 deliver_logs_permission_arn, log_destination_type, bucket_only,
+                                                 *args, **kwargs)
+        for flow_log in created:
+            flow_log.log_destination = log_destination
+        return created, unsuccessful
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix
+
     patch_iam_evaluation()
 
 
