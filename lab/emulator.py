@@ -239,6 +239,17 @@ def patch_iam_evaluation() -> None:
     for (kind, method, query), action in _S3_IAM_ACTIONS.items():
         s3_responses.ACTION_MAP[kind][method][query] = action
 
+    # moto names the action after the service's signing name; IAM's prefix differs for CloudWatch
+    # (signed as "monitoring", authorised as "cloudwatch:DescribeAlarms").
+    request_init = IAMRequestBase.__init__
+
+    def request_init_with_iam_prefix(self, *args, **kwargs):
+        request_init(self, *args, **kwargs)
+        service, _, action = self._action.partition(":")
+        self._action = f"{_SIGNING_TO_IAM.get(service, service)}:{action}"
+
+    IAMRequestBase.__init__ = request_init_with_iam_prefix
+
     # The request's resource unknown to moto ("*"): an Allow matches whatever its Resource, a Deny
     # only when it names every resource, so the emulator checks the action there and errs on the
     # permissive side; the resources are left to the static checks.
@@ -347,9 +358,14 @@ def _credential_scope(response) -> list[str]:
     return header.partition("Credential=")[2].partition(",")[0].split("/") if "Credential=" in header else []
 
 
+# Signing names whose IAM action prefix differs.
+_SIGNING_TO_IAM = {"monitoring": "cloudwatch"}
+
+
 def _iam_action(response) -> str:
     scope = _credential_scope(response)
     service = scope[3] if len(scope) > 3 else getattr(response, "service_name", "?")
+    service = _SIGNING_TO_IAM.get(service, service)
     try:
         action = response._get_action()
     except Exception:  # a request moto cannot route: recorded as such

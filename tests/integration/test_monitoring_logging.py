@@ -43,6 +43,12 @@ def estate(prerequisites):
                                           TargetType="instance")["TargetGroups"][0]
         elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP" if kind == "network" else "HTTP",
                               Port=443, DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
+    # The nodes' group, as aws_security_groups makes it: admits the console port from the load balancers only.
+    lb_group = ec2.create_security_group(GroupName=f"{ESTATE}-lb", Description="lb", VpcId=vpc)["GroupId"]
+    nodes = ec2.create_security_group(GroupName=f"{ESTATE}-nodes", Description="nodes", VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": [{"Key": "Estate", "Value": ESTATE}]}])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=nodes, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 4119, "ToPort": 4119, "UserIdGroupPairs": [{"GroupId": lb_group}]}])
     boto3.client("rds").create_db_instance(DBInstanceIdentifier=f"{ESTATE}-db", Engine="postgres",
                                            DBInstanceClass="db.m6g.large", AllocatedStorage=20, MasterUsername="dsm",
                                            MasterUserPassword="not-a-secret-0")
@@ -175,3 +181,188 @@ def test_a_second_run_changes_nothing_and_ships_the_new_entries(provisioned):
 def test_check_mode_on_the_built_estate_reports_no_change(provisioned):
     result = run_roles(provisioned, provisioned["audit_log"], "--check")
     assert recap(result)["localhost"]["changed"] == 0, result.stdout[-4000:]
+
+
+# Compliance evidence of the same estate (playbooks/compliance.yml). The estate here has no nodes, node role,
+# deployment or transfer bucket: those controls FAIL, which the negative tests below do not depend on.
+
+def compliance(out_dir, identity: dict | None = None) -> tuple[dict, float, list[dict]]:
+    """Run compliance.yml (with ``identity``: as that identity, IAM enforced); its JSON, wall time and the calls made."""
+    import contextlib
+    import time
+
+    from tests.integration.least_privilege import calls, enforced, mark
+
+    since, started = mark(), time.monotonic()
+    with enforced() if identity else contextlib.nullcontext():
+        run_playbook("playbooks/compliance.yml", *LAB, "-e", f"compliance_output_dir={out_dir}", env={**ENV, **(identity or {})})
+    took = time.monotonic() - started
+    (day,) = list(out_dir.iterdir())
+    return json.loads((day / "compliance.json").read_text()), took, calls(since)
+
+
+ENV: dict = {}
+READ_ONLY = ("Describe", "List", "Get", "Head")
+
+
+@pytest.fixture(scope="module")
+def evidence(provisioned, tmp_path_factory):
+    from tests.integration.least_privilege import render, user_with_policy
+
+    ENV.update(provisioned["env"])
+    out = tmp_path_factory.mktemp("evidence")
+    # As the identity of docs/iam/controller-compliance.json, with IAM enforced: a call outside it is refused.
+    report, took, made = compliance(out, user_with_policy("controller-compliance", render("controller-compliance")))
+    return {"report": report, "took": took, "calls": made, "dir": next(out.iterdir())}
+
+
+def test_the_compliance_run_is_read_only_fast_and_covers_the_register(evidence):
+    writes = sorted({c["action"] for c in evidence["calls"]
+                     if not c["action"].split(":")[1].startswith(READ_ONLY) and c["action"] != "sts:GetCallerIdentity"})
+    assert evidence["calls"] and not writes, f"compliance.yml made mutating calls: {writes}"
+    refused = sorted({c["action"] for c in evidence["calls"] if c["outcome"] == "denied"})
+    assert not refused, f"outside docs/iam/controller-compliance.json: {refused}"
+    # This estate has no deployment bucket, so no node settings to read; nothing else is unread, nothing denied.
+    assert set(evidence["report"]["unread"]) <= {"node_settings_keys"}, evidence["report"]["unread"]
+    assert "AccessDenied" not in json.dumps(evidence["report"]["unread"])
+    assert evidence["took"] < 60, f"compliance run took {evidence['took']:.1f} s"
+    summary = evidence["report"]["summary"]
+    assert summary["controls"] >= 60 and summary["automated_share"] >= 0.75, summary
+    assert set(summary["kinds"]) == {"inherited", "procedure", "automated"}
+    results = {c["id"]: c for c in evidence["report"]["controls"]}
+    for control in ("LOG-M1-01", "LOG-M1-02", "LOG-M1-03", "LOG-M1-04", "LOG-M2-01", "LOG-M2-02", "LOG-M2-07",
+                    "LOG-M2-08", "NET-P2-01", "ENC-R1-03", "ENC-T1-04", "CHG-W1-04"):
+        assert results[control]["status"] == "PASS", results[control]
+    # The database of this estate is made without encryption (the emulator's default): FAIL, with the evidence.
+    (finding,) = results["ENC-R1-01"]["evidence"]
+    assert (results["ENC-R1-01"]["status"], finding["resource"], finding["observed"]) == ("FAIL", f"{ESTATE}-db", False)
+    assert results["ENV-H1-01"]["status"] == "INHERITED" and results["ENV-H1-01"]["reference"].startswith("https://aws.amazon.com/")
+    junit = (evidence["dir"] / "compliance.xml").read_text()
+    failed = sum(1 for c in results.values() if c["status"] == "FAIL")
+    assert f'failures="{failed}"' in junit and "<testcase" in junit
+
+
+def _open_22():
+    ec2 = boto3.client("ec2")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Estate", "Values": [ESTATE]}])["Vpcs"]
+    group = ec2.create_security_group(GroupName=f"{ESTATE}-stray", Description="stray", VpcId=vpc["VpcId"], TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": [{"Key": "Estate", "Value": ESTATE}]}])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    return group, lambda: ec2.delete_security_group(GroupId=group)
+
+
+def _no_bucket_encryption():
+    s3 = boto3.client("s3")
+    before = s3.get_bucket_encryption(Bucket=LOG_BUCKET)["ServerSideEncryptionConfiguration"]
+    s3.delete_bucket_encryption(Bucket=LOG_BUCKET)
+    return f"s3://{LOG_BUCKET}", lambda: s3.put_bucket_encryption(Bucket=LOG_BUCKET, ServerSideEncryptionConfiguration=before)
+
+
+def _alarm_disabled():
+    name = f"{ESTATE}-console-unhealthy-hosts"
+    cloudwatch = boto3.client("cloudwatch")
+    cloudwatch.disable_alarm_actions(AlarmNames=[name])
+    return name, lambda: cloudwatch.enable_alarm_actions(AlarmNames=[name])
+
+
+def _no_flow_logs():
+    ec2 = boto3.client("ec2")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Estate", "Values": [ESTATE]}])["Vpcs"]
+    (flow,) = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+    ec2.delete_flow_logs(FlowLogIds=[flow["FlowLogId"]])
+    return vpc["VpcId"], lambda: ec2.create_flow_logs(
+        ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
+        LogDestination=flow["LogDestination"])
+
+
+# One break per family of checks; port 22 is in the register twice (perimeter and hardening), both rows FAIL.
+BREAKS = [
+    ("22 open to the internet", _open_22, {"NET-P1-01", "HRD-N1-02"}),
+    ("log bucket without encryption", _no_bucket_encryption, {"ENC-R1-03"}),
+    ("an alarm's actions disabled", _alarm_disabled, {"LOG-M2-02"}),
+    ("no flow log", _no_flow_logs, {"NET-P2-01"}),
+]
+
+
+@pytest.mark.parametrize("case, brk, controls", BREAKS, ids=[b[0] for b in BREAKS])
+def test_breaking_the_estate_fails_exactly_the_right_control_naming_the_resource(evidence, tmp_path, case, brk, controls):
+    baseline = {c["id"]: c["status"] for c in evidence["report"]["controls"]}
+    resource, restore = brk()
+    try:
+        report, _, _ = compliance(tmp_path)
+    finally:
+        restore()
+    now = {c["id"]: c for c in report["controls"]}
+    newly = {cid for cid, c in now.items() if c["status"] == "FAIL" and baseline[cid] != "FAIL"}
+    assert newly == controls, f"{case}: {newly}"
+    for cid in controls:
+        assert any(resource in f["resource"] and not f["ok"] for f in now[cid]["evidence"]), now[cid]["evidence"]
+
+
+def _png_pixels(path) -> tuple[int, int, set]:
+    """Width, height and the set of colours of an 8-bit RGB(A) non-interlaced PNG (what Chromium writes)."""
+    import struct
+    import zlib
+
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    width, height, depth, colour = header[:4]
+    assert depth == 8 and colour in (2, 6)
+    bpp = 3 if colour == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    colours = {tuple(row[x * bpp:x * bpp + 3]) for row in rows[::4] for x in range(0, width, 4)}
+    return width, height, colours
+
+
+def test_the_html_report_renders_in_a_real_browser(evidence, tmp_path):
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium")
+    if not browser:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    page = (evidence["dir"] / "compliance.html").as_uri()
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    shot = tmp_path / "report.png"
+    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,900", page], check=True, capture_output=True, timeout=120)
+    width, height, colours = _png_pixels(shot)
+    assert (width, height) == (1280, 900)
+    # The summary is on the first screen: PASS green, FAIL red, INHERITED blue cells.
+    assert {(0xd7, 0xf5, 0xdd), (0xfb, 0xd3, 0xd3), (0xe3, 0xe8, 0xf4)} <= colours
+    # The rendered page: its totals and, with the filter set from the address, only FAIL rows shown.
+    dom = subprocess.run([*flags, "--dump-dom", page + "#status=FAIL"], check=True, capture_output=True, text=True, timeout=120).stdout
+    report = evidence["report"]
+    assert f"{report['summary']['controls']} controls" in dom
+    failing = [c["id"] for c in report["controls"] if c["status"] == "FAIL"]
+    assert f'<span id="shown">{len(failing)}</span>' in dom
+    import re
+    shown = re.findall(r'<tr class="control" data-status="(\w+)" id="[^"]+"(?: style="")?>', dom)
+    hidden = re.findall(r'<tr class="control" data-status="(\w+)" id="[^"]+" style="display: none;">', dom)
+    assert set(shown) == {"FAIL"} and len(shown) == len(failing) and "PASS" in hidden
