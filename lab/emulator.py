@@ -160,6 +160,27 @@ def patch_moto_gaps() -> None:
 
     DBParameterGroup.__init__ = group_init_with_engine_defaults
 
+    # CreateFlowLogs to S3 looks up everything after "arn:aws:s3:::" as the bucket name, so a
+    # destination with a key prefix (arn:aws:s3:::bucket/prefix, which AWS accepts) is refused
+    # as a missing bucket. Check the bucket alone, keep the destination as it was asked.
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+
+    create_flow_logs = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs_with_prefix(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+                                     log_destination_type, log_destination, *args, **kwargs):
+        bucket_only = log_destination
+        if log_destination_type == "s3" and log_destination and "/" in log_destination.split(":::", 1)[-1]:
+            bucket_only = log_destination.split("/", 1)[0]
+        created, unsuccessful = create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                                                 deliver_logs_permission_arn, log_destination_type, bucket_only,
+                                                 *args, **kwargs)
+        for flow_log in created:
+            flow_log.log_destination = log_destination
+        return created, unsuccessful
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix
+
     patch_iam_evaluation()
 
 
@@ -217,6 +238,17 @@ def patch_iam_evaluation() -> None:
 
     for (kind, method, query), action in _S3_IAM_ACTIONS.items():
         s3_responses.ACTION_MAP[kind][method][query] = action
+
+    # moto names the action after the service's signing name; IAM's prefix differs for CloudWatch
+    # (signed as "monitoring", authorised as "cloudwatch:DescribeAlarms").
+    request_init = IAMRequestBase.__init__
+
+    def request_init_with_iam_prefix(self, *args, **kwargs):
+        request_init(self, *args, **kwargs)
+        service, _, action = self._action.partition(":")
+        self._action = f"{_SIGNING_TO_IAM.get(service, service)}:{action}"
+
+    IAMRequestBase.__init__ = request_init_with_iam_prefix
 
     # The request's resource unknown to moto ("*"): an Allow matches whatever its Resource, a Deny
     # only when it names every resource, so the emulator checks the action there and errs on the
@@ -326,9 +358,14 @@ def _credential_scope(response) -> list[str]:
     return header.partition("Credential=")[2].partition(",")[0].split("/") if "Credential=" in header else []
 
 
+# Signing names whose IAM action prefix differs.
+_SIGNING_TO_IAM = {"monitoring": "cloudwatch"}
+
+
 def _iam_action(response) -> str:
     scope = _credential_scope(response)
     service = scope[3] if len(scope) > 3 else getattr(response, "service_name", "?")
+    service = _SIGNING_TO_IAM.get(service, service)
     try:
         action = response._get_action()
     except Exception:  # a request moto cannot route: recorded as such

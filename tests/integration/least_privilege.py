@@ -33,6 +33,7 @@ LAB_VALUES = {
     "DeploymentBucket": "dsm-lab-deployment",
     "TransferBucket": f"dsm-lab-ssm-transfer-{ACCOUNT}",
     "MasterSecret": "dsm-lab/db-master",
+    "LogBucket": "dsm-lab-logs",
 }
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 

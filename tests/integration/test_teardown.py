@@ -19,6 +19,7 @@ from tests.support.ansible_run import recap, run_playbook
 LAB = ["-i", "inventories/lab"]
 ESTATE = "dsm-lab"
 BUCKET = f"{ESTATE}-deployment"
+LOG_BUCKET = f"{ESTATE}-logs"
 FINAL_SNAPSHOT = re.compile(rf"^{ESTATE}-db-final-(\d{{12}})$")
 
 
@@ -115,7 +116,7 @@ def test_check_mode_reports_the_teardown_and_deletes_nothing(provisioned):
     assert estate() == before
 
 
-def test_teardown_leaves_only_the_bucket_and_the_final_snapshots(provisioned):
+def test_teardown_leaves_only_the_buckets_and_the_final_snapshots(provisioned):
     protect_like_production()
     started = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     run_playbook("playbooks/teardown.yml", *LAB, "-e", "estate_environment=production",
@@ -125,7 +126,7 @@ def test_teardown_leaves_only_the_bucket_and_the_final_snapshots(provisioned):
     left = estate()
     snapshots = left.pop("db snapshot", [])
     kept_secrets = left.pop("other tagged", [])
-    assert left == {"bucket": [BUCKET]}, f"left behind: {left}"
+    assert left == {"bucket": [BUCKET, LOG_BUCKET]}, f"left behind: {left}"
     # The Session Manager transfer bucket went; the manager's login secret stays with the snapshots.
     assert [arn.split(":secret:")[1].rsplit("-", 1)[0] for arn in kept_secrets] == [f"{ESTATE}/db-manager"], kept_secrets
 
@@ -138,8 +139,10 @@ def test_teardown_leaves_only_the_bucket_and_the_final_snapshots(provisioned):
     assert described["DBInstanceIdentifier"] == f"{ESTATE}-db"
     assert {"Key": "Estate", "Value": ESTATE} in described["TagList"]
 
-    # The bucket is kept with what it held: the installers and their manifest.
+    # The bucket is kept with what it held: the installers and their manifest; the log bucket with the audit log.
     boto3.client("s3").head_object(Bucket=BUCKET, Key="manager/SHA256SUMS")
+    shipped = boto3.client("s3").list_objects_v2(Bucket=LOG_BUCKET, Prefix=f"audit/{ESTATE}/")["Contents"]
+    assert any(o["Key"].endswith("/change-window.jsonl") for o in shipped), shipped
 
 
 def test_a_second_teardown_changes_nothing(provisioned):

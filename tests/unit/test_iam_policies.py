@@ -59,8 +59,9 @@ def accepted(finding, policy: dict) -> bool:
         # iam:PermissionsBoundary with StringEquals, as AWS's own delegation example writes it.
         return "iam:PermissionsBoundary" in json.dumps(policy)
     if finding.issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION":
-        # Provision writes the policies of the estate's two buckets, and nothing else's.
-        return any(bucket in finding.detail for bucket in (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"]))
+        # Provision writes the policies of the estate's three buckets, and nothing else's.
+        return any(bucket in finding.detail
+                   for bucket in (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"], LAB_VALUES["LogBucket"]))
     return False
 
 
@@ -102,7 +103,7 @@ def test_a_controller_passes_and_touches_only_the_estates_roles(name):
 
 @pytest.mark.parametrize("name", POLICIES)
 def test_buckets_and_secrets_are_the_estates_own(name):
-    buckets = (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"])
+    buckets = (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"], LAB_VALUES["LogBucket"])
     for statement, _, resources in statements(render(name)):
         for resource in resources:
             if resource.startswith("arn:aws:s3:::"):
