@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs bench-mutations bench-provision
+.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs bench-mutations bench-provision browser
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -37,6 +37,10 @@ $(STAMP): requirements.txt
 
 engine:
 	lab/engine.sh
+
+# The headless browser the evidence report's test renders the page in (Debian's chromium).
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # The images the tests start containers from, built once per recipe.
 images: engine
@@ -67,12 +71,12 @@ lint: $(STAMP)
 molecule: $(STAMP) images manager
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
 
-pytest: $(STAMP) images manager
+pytest: $(STAMP) images manager browser
 	pytest tests
 
 # Lint first; then every molecule scenario and the pytest suites in parallel lanes (tests/run_suites.py),
 # which fails a suite that ran fewer tests than it has and ends with pytest's own summary.
-test: lint images manager
+test: lint images manager browser
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) python tests/run_suites.py
 
 bench: lab
