@@ -40,9 +40,13 @@ def playbook(path: str, env: dict[str, str]) -> tuple[float, str]:
 
 
 def main() -> None:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from lab import emulator
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would bury the figures
 
     emulator.patch_moto_gaps()
     with socket.socket() as sock:
