@@ -76,7 +76,10 @@ def test_a_killed_installer_shell_and_a_node_lost_mid_upgrade():
     # The installer's JVM finished its work after its shell was killed: the node is upgraded, not rolled back.
     assert files_and_running(first) == (TARGET, TARGET, "Online")
     assert files_and_running(NODES[1]) == (TARGET, TARGET, "Online")
-    assert not [r for r in audit(mark) if r["step"] == "rollback"], "an upgrade that succeeded was rolled back"
+    # (The lost node's own rescue may record a rollback that failed: its container is gone. Only the first
+    # node's upgrade succeeded and must not be rolled back.)
+    assert not [r for r in audit(mark) if r["step"] == "rollback" and r["host"] == first], \
+        "an upgrade that succeeded was rolled back"
     # The lost node: recorded, named in the verdict with the next step, and the others serve.
     records = audit(mark)
     assert (lost, "node", "unreachable") in [(r["host"], r["step"], r["result"]) for r in records], records
