@@ -60,6 +60,19 @@ def patch_moto_gaps() -> None:
 
     Each patch makes moto answer as AWS does; none changes what a role sends.
     """
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    # DeleteTrail takes a name or an ARN (amazon.aws.cloudtrail sends the ARN); moto matched names only,
+    # so the trail stayed and every later teardown deleted it again.
+    delete_trail = CloudTrailBackend.delete_trail
+
+    def delete_trail_by_name_or_arn(self, name):
+        for trail_name, trail in list(self.trails.items()):
+            if name in (trail_name, trail.arn):
+                return delete_trail(self, trail_name)
+        return delete_trail(self, name)
+
+    CloudTrailBackend.delete_trail = delete_trail_by_name_or_arn
     from moto.autoscaling.responses import AutoScalingResponse
     from moto.ec2.responses.launch_templates import LaunchTemplates
     from moto.iam.access_control import IAMPolicy, PermissionResult
