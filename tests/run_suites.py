@@ -37,7 +37,8 @@ LOG_DIR = Path(os.environ.get("TEST_LOG_DIR", REPO / "build" / "test-logs"))
 class Suite:
     name: str
     command: list[str]
-    tests: Path  # the directory of its test files
+    tests: Path  # the directory of its test files, or its one test file
+    ignore: tuple[Path, ...] = ()  # test files under ``tests`` that another suite runs
     returncode: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -56,12 +57,18 @@ def molecule(scenario: str) -> Suite:
     return Suite(f"molecule-{scenario}", ["molecule", "test", "-s", scenario], REPO / "molecule" / scenario / "tests")
 
 
-# The longest scenario alone; the other scenarios share a lane; the pytest suites, then the scheduler
-# scenario, in a third (balanced on the minutes of a fresh-clone run).
+# The IAM-enforced runs (ten playbook runs, each as slow as a provision) are a pytest suite of their own.
+IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
+
+# Four lanes, balanced on the minutes of a fresh-clone run: the longest scenario alone; the other node
+# scenarios; the pytest suites, then the AWS scenarios; the IAM-enforced runs alone. Most of a lane's time
+# is spent waiting on containers, the package mirror and the emulator, so four lanes share two cores.
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
-    [molecule("default"), molecule("haproxy"), molecule("provision"), molecule("manager")],
-    [Suite("pytest", ["pytest", "tests"], REPO / "tests"), molecule("scheduler")],
+    [molecule("default"), molecule("haproxy"), molecule("manager")],
+    [Suite("pytest", ["pytest", "tests", f"--ignore={IAM_TESTS.relative_to(REPO)}"], REPO / "tests", (IAM_TESTS,)),
+     molecule("provision"), molecule("scheduler")],
+    [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS)],
 ]
 
 _print_lock = threading.Lock()
@@ -73,10 +80,10 @@ def say(text: str) -> None:
         print(f"[{time.monotonic() - START:6.0f} s] {text}", flush=True)
 
 
-def defined_tests(directory: Path) -> set[str]:
-    """module::function of every test function in the directory's test files."""
+def defined_tests(tests: Path, ignore: tuple[Path, ...] = ()) -> set[str]:
+    """module::function of every test function in the test file, or in the directory's test files."""
     found = set()
-    for path in sorted(directory.rglob("test_*.py")):
+    for path in [tests] if tests.is_file() else sorted(set(tests.rglob("test_*.py")) - set(ignore)):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
@@ -121,7 +128,7 @@ def check(suite: Suite) -> None:
         suite.problems.append("wrote no test report: its tests did not run")
         return
     ran, suite.counts = ran_tests(suite.junit)
-    defined = defined_tests(suite.tests)
+    defined = defined_tests(suite.tests, suite.ignore)
     suite.counts["defined"] = len(defined)
     if not defined:
         suite.problems.append(f"{suite.tests.relative_to(REPO)} holds no test")
@@ -170,15 +177,17 @@ def main() -> int:
         print(f"  {suite.name:28} {c.get('defined', 0):4} / {c.get('tests', 0):4} / "
               f"{c.get('failures', 0) + c.get('errors', 0):3} / {c.get('skipped', 0):3}   {suite.seconds / 60:5.1f}"
               + ("   " + "; ".join(suite.problems) if suite.problems else ""))
+    pytest_suites = sorted((s for s in suites if s.name.startswith("pytest")), key=lambda s: s.name == "pytest")
     for suite in failed:
-        if suite.name == "pytest":
+        if suite in pytest_suites:
             continue
         print(f"\n===== {suite.name} failed: the end of {suite.log} =====")
         print("\n".join(suite.log.read_text(errors="replace").splitlines()[-150:]))
-    pytest_suite = next(suite for suite in suites if suite.name == "pytest")
-    print(f"\n===== pytest ({pytest_suite.log}) =====")
-    print("\n".join(summary_lines(pytest_suite) if pytest_suite not in failed
-                    else pytest_suite.log.read_text(errors="replace").splitlines()[-200:]))
+    # The pytest suites' own summaries come last, the main suite's at the very end.
+    for suite in pytest_suites:
+        print(f"\n===== {suite.name} ({suite.log}) =====")
+        print("\n".join(summary_lines(suite) if suite not in failed
+                        else suite.log.read_text(errors="replace").splitlines()[-200:]))
     return 1 if failed else 0
 
 
