@@ -164,6 +164,22 @@ def patch_moto_gaps() -> None:
 
     RDSBackend.describe_db_parameter_groups = describe_groups_or_not_found
 
+    # CreateDBInstance without PubliclyAccessible, in a subnet group whose VPC has an internet gateway (the
+    # estate's has one, for its load balancers), makes a public instance on AWS (CreateDBInstance, "Default");
+    # moto made it private whatever was sent, so a role that forgot the setting looked private here.
+    from moto.ec2.models import ec2_backends
+
+    create_db_instance = RDSBackend.create_db_instance
+
+    def create_db_instance_public_by_default(self, db_kwargs):
+        group = self.subnet_groups.get(db_kwargs.get("db_subnet_group_name") or "")
+        if db_kwargs.get("publicly_accessible") is None and group is not None:
+            gateways = ec2_backends[self.account_id][self.region_name].internet_gateways.values()
+            db_kwargs["publicly_accessible"] = any(g.vpc is not None and g.vpc.id == group.vpc_id for g in gateways)
+        return create_db_instance(self, db_kwargs)
+
+    RDSBackend.create_db_instance = create_db_instance_public_by_default
+
     group_init = DBParameterGroup.__init__
 
     def group_init_with_engine_defaults(self, *args, **kwargs):

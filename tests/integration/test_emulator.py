@@ -38,3 +38,24 @@ def test_each_module_starts_from_an_empty_account(aws_env):
     # The bucket made by the test above is gone only if the next module's reset works;
     # within this module it must still be there, proving state is shared, not per-call.
     assert [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]] == ["harness-check-bucket"]
+
+
+def test_a_database_created_without_publicly_accessible_is_public_where_aws_makes_it_so(aws_env):
+    """CreateDBInstance's documented default: in a subnet group whose VPC has an internet gateway, an instance
+    created without PubliclyAccessible is public. The emulator must not hide a role that forgets to say false."""
+    ec2, rds = boto3.client("ec2"), boto3.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ab")]
+    rds.create_db_subnet_group(DBSubnetGroupName="harness", DBSubnetGroupDescription="harness", SubnetIds=subnets)
+
+    def create(name, **extra):
+        return rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
+                                      AllocatedStorage=20, MasterUsername="harness", MasterUserPassword="harness-pw-1",
+                                      DBSubnetGroupName="harness", **extra)["DBInstance"]["PubliclyAccessible"]
+
+    assert create("no-gateway") is False
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    assert create("unsaid") is True
+    assert create("said-private", PubliclyAccessible=False) is False

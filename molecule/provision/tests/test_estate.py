@@ -1,8 +1,9 @@
 """The estate as an auditor reads it back from the AWS APIs after provision.yml.
 
-Values come from inventories/lab/group_vars (the scenario links them); each test is one
-control an auditor checks: who can reach what, on which port and protocol, with which
-protection.
+Values come from inventories/lab/group_vars (the scenario links them) and from the scenario's
+host_vars/localhost.yml, which makes it a staging estate with target-group timings that differ
+from the emulator's defaults; each test is one control an auditor checks: who can reach what,
+on which port and protocol, with which protection.
 """
 
 import base64
@@ -57,6 +58,7 @@ def test_private_subnets_in_two_azs_without_internet_route(aws, vpc):
         tiers.setdefault(tier, []).append(subnet)
     assert {s["AvailabilityZone"] for s in tiers["private"]} == {"eu-west-1a", "eu-west-1b"}
     assert {s["AvailabilityZone"] for s in tiers["public"]} == {"eu-west-1a", "eu-west-1b"}
+    # Not sent at CreateSubnet: AWS and the emulator both default to false, and a role that turned it on is seen here.
     assert not any(s["MapPublicIpOnLaunch"] for s in tiers["private"])
     private_ids = {s["SubnetId"] for s in tiers["private"]}
     tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": sorted(private_ids)}])
@@ -193,7 +195,8 @@ def test_target_groups_forward_to_the_manager_ports_with_health_checks(balancers
     assert (heartbeat["Protocol"], heartbeat["Port"]) == ("TCP", 4120)
     assert (relay["Protocol"], relay["Port"]) == ("TCP", 4122)
     for group in (console, heartbeat, relay):
-        assert group["HealthCheckIntervalSeconds"] == 30
+        # The scenario's 10 s (host_vars), not the emulator's default 30 s.
+        assert group["HealthCheckIntervalSeconds"] == 10
         assert (group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (3, 5)
 
 
@@ -202,18 +205,28 @@ def test_deregistration_delay_is_the_configured_one(aws, balancers):
     for group in groups.values():
         attributes = aws("elbv2").describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])
         values = {a["Key"]: a["Value"] for a in attributes["Attributes"]}
-        assert values["deregistration_delay.timeout_seconds"] == "300", group["TargetGroupName"]
+        # The scenario's 120 s (host_vars), not the emulator's default 300 s.
+        assert values["deregistration_delay.timeout_seconds"] == "120", group["TargetGroupName"]
 
 
 def test_database_is_private_encrypted_multi_az_and_backed_up(aws, groups):
     (db,) = aws("rds").describe_db_instances()["DBInstances"]
     assert db["Engine"] == "postgres"
+    # The VPC has an internet gateway: unless the role says false, AWS (and the lab emulator) makes it public.
     assert db["MultiAZ"] and db["StorageEncrypted"] and not db["PubliclyAccessible"]
     assert db["BackupRetentionPeriod"] >= 7
     assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [groups[f"{ESTATE}-db"]["GroupId"]]
     assert {s["SubnetAvailabilityZone"]["Name"] for s in db["DBSubnetGroup"]["Subnets"]} == {"eu-west-1a", "eu-west-1b"}
-    # The lab may be thrown away; every other environment keeps deletion protection.
-    assert db["DeletionProtection"] is False
+    # A staging estate (host_vars): only the lab may be thrown away without lifting the protection first.
+    assert db["DeletionProtection"] is True
+
+
+def test_a_non_lab_estate_protects_its_load_balancers_from_deletion(aws, balancers):
+    found, _, _ = balancers
+    assert len(found) == 3
+    for name, lb in found.items():
+        attributes = aws("elbv2").describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+        assert {"Key": "deletion_protection.enabled", "Value": "true"} in attributes, name
 
 
 def test_database_holds_the_managers_database_and_refuses_clear_text(aws):
