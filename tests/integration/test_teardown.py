@@ -4,8 +4,9 @@ every database. A non-lab estate is refused before the first AWS call unless con
 exact name; check mode deletes nothing; a second teardown changes nothing. The manager's login
 secret is kept with the final snapshots: the database in them knows only that login.
 
-One provision, then the teardowns in order: the refusals, check mode, the real teardown (run
-the production way: deletion protection on, confirmed by name), the second teardown (lab way).
+One provision of a staging estate (so provisioning turns deletion protection on, as outside the
+lab), then the teardowns in order: the refusals, check mode, the real teardown (confirmed by
+name), the second teardown (lab way).
 """
 
 import re
@@ -25,7 +26,7 @@ FINAL_SNAPSHOT = re.compile(rf"^{ESTATE}-db-final-(\d{{12}})$")
 
 @pytest.fixture(scope="module")
 def provisioned(prerequisites):
-    run_playbook("playbooks/provision.yml", *LAB, env=prerequisites)
+    run_playbook("playbooks/provision.yml", *LAB, "-e", "estate_environment=staging", env=prerequisites)
     return prerequisites
 
 
@@ -78,15 +79,14 @@ def estate() -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
-def protect_like_production():
-    """Deletion protection on the database and the load balancers, as outside the lab."""
+def protected() -> dict[str, bool]:
+    """Deletion protection of the database and of each load balancer, by name."""
     rds, elbv2 = boto3.client("rds"), boto3.client("elbv2")
-    for db in rds.describe_db_instances()["DBInstances"]:
-        rds.modify_db_instance(DBInstanceIdentifier=db["DBInstanceIdentifier"], DeletionProtection=True,
-                               ApplyImmediately=True)
+    found = {db["DBInstanceIdentifier"]: db["DeletionProtection"] for db in rds.describe_db_instances()["DBInstances"]}
     for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
-        elbv2.modify_load_balancer_attributes(
-            LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+        attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+        found[lb["LoadBalancerName"]] = {"Key": "deletion_protection.enabled", "Value": "true"} in attributes
+    return found
 
 
 REFUSALS = [
@@ -117,9 +117,9 @@ def test_check_mode_reports_the_teardown_and_deletes_nothing(provisioned):
 
 
 def test_teardown_leaves_only_the_buckets_and_the_final_snapshots(provisioned):
-    protect_like_production()
+    assert protected() == {f"{ESTATE}-db": True, **{f"{ESTATE}-{flow}": True for flow in ("console", "heartbeat", "relay")}}
     started = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    run_playbook("playbooks/teardown.yml", *LAB, "-e", "estate_environment=production",
+    run_playbook("playbooks/teardown.yml", *LAB, "-e", "estate_environment=staging",
                  "-e", f"teardown_confirm={ESTATE}", env=provisioned)
     ended = datetime.now(timezone.utc)
 
