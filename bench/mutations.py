@@ -94,6 +94,19 @@ MUTATIONS = [
     Mutation("README variables drift from the argument specs", "roles/manager/meta/argument_specs.yml",
              "description: Lifetime in seconds of the presigned URL", "description: Lifetime of the presigned URL",
              ("tests/unit/test_role_variables.py",)),
+    Mutation("heap: the ceiling never applied", "roles/manager/filter_plugins/manager_heap.py",
+             "return min(max(memory * share // 100, low), high)", "return max(memory * share // 100, low)",
+             ("tests/unit/test_manager_heap.py",)),
+    Mutation("user data: boto3 left out on Amazon Linux", "roles/aws_nodes/vars/main.yml",
+             "packages: [ansible-core, python3-boto3]", "packages: [ansible-core]",
+             ("tests/unit/test_user_data.py",)),
+    Mutation("Trusted Advisor: red and yellow swapped", "roles/trusted_advisor/library/trusted_advisor_summary.py",
+             'red=rows["error"], yellow=rows["warning"]', 'red=rows["warning"], yellow=rows["error"]',
+             ("tests/integration/test_trusted_advisor.py",)),
+    Mutation("audit log: the checkout's file shipped, not the one written", "roles/aws_logging/defaults/main.yml",
+             "aws_logging_audit_log: \"{{ lookup('ansible.builtin.env', 'OPS_AUDIT_LOG', default='') or playbook_dir",
+             "aws_logging_audit_log: \"{{ playbook_dir",
+             ("tests/unit/test_role_defaults.py",)),
 ]
 
 
