@@ -70,7 +70,7 @@ from ansible.plugins.action import ActionBase
 KEY_ORDER = (
     "time", "operator", "playbook", "play", "host", "batch", "step", "decision", "result",
     "ticket", "approver", "state", "next_transition", "evaluated_at", "estimated_minutes",
-    "check_mode", "calendars", "message",
+    "check_mode", "calendars", "message", "run_record",
 )
 DIR_MODE = 0o750
 FILE_MODE = 0o640

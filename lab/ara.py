@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The run records' server: ARA's API and web interface on 127.0.0.1, its database under the lab's state.
+
+    ara.py start [--port N]   migrate the database, start the server in the background (idempotent)
+    ara.py stop               stop it
+    ara.py url                print its address (what ARA_API_SERVER is set to)
+    ara.py env                print the environment a recorded run needs (eval "$(lab/ara.py env)")
+
+The database is SQLite in $LAB_STATE_DIR/ara (default .lab/ara). ARA's own settings choose another:
+ARA_DATABASE_ENGINE=django.db.backends.postgresql with ARA_DATABASE_NAME, _USER, _PASSWORD, _HOST and
+_PORT puts the records in a PostgreSQL server (the lab's, for one), given the psycopg2 driver.
+Runs are recorded when $OPS_RUN_RECORDS is "ara" (callback_plugins/run_records.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", Path(__file__).resolve().parent.parent / ".lab")) / "ara"
+PID_FILE = STATE_DIR / "server.pid"
+LOG_FILE = STATE_DIR / "server.log"
+DEFAULT_PORT = int(os.environ.get("LAB_ARA_PORT", "8000"))
+START_TIMEOUT_S = 60
+# ara-manage beside this interpreter (the project's virtualenv).
+ARA_MANAGE = str(Path(sys.executable).parent / "ara-manage")
+
+
+def url(port: int = DEFAULT_PORT) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def _server_env() -> dict[str, str]:
+    # ARA reads its settings.yaml and the SQLite file from ARA_BASE_DIR; an operator's own choice wins.
+    return {"ARA_BASE_DIR": str(STATE_DIR), **os.environ}
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url(port)}/api/v1/", timeout=2):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _running_pid() -> int | None:
+    try:
+        pid = int(PID_FILE.read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def start(port: int) -> bool:
+    """Migrate and start the server in the background; return False when it already runs."""
+    if _running_pid() and _answers(port):
+        return False
+    # ARA writes settings.yaml with the server's secret key, and the records may hold hosts' details: owner only.
+    os.umask(0o077)
+    STATE_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for path in [STATE_DIR, *STATE_DIR.iterdir()]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    with LOG_FILE.open("ab") as log:
+        subprocess.run([ARA_MANAGE, "migrate"], env=_server_env(), stdout=log, stderr=log, check=True, timeout=300)
+        proc = subprocess.Popen([ARA_MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"], env=_server_env(),
+                                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    PID_FILE.write_text(str(proc.pid))
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"ara.py: the ARA server exited with {proc.returncode}; see {LOG_FILE}")
+        if _answers(port):
+            return True
+        time.sleep(0.3)
+    proc.terminate()
+    sys.exit(f"ara.py: the ARA server did not answer on {url(port)} within {START_TIMEOUT_S} s; see {LOG_FILE}")
+
+
+def stop() -> bool:
+    """Stop the server; return False when it was not running."""
+    pid = _running_pid()
+    PID_FILE.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def recording_env(port: int) -> dict[str, str]:
+    """What ansible-playbook needs in its environment for its run to be recorded on this server."""
+    return {"OPS_RUN_RECORDS": "ara", "ARA_API_CLIENT": "http", "ARA_API_SERVER": url(port)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["start", "stop", "url", "env"])
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args()
+    if args.action == "start":
+        print("started" if start(args.port) else "already running")
+    elif args.action == "stop":
+        print("stopped" if stop() else "not running")
+    elif args.action == "env":
+        print("\n".join(f"export {key}={value}" for key, value in recording_env(args.port).items()))
+    else:
+        print(url(args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Run records people can browse: with $OPS_RUN_RECORDS=ara every run is recorded in ARA's API server
+(lab/ara.py, SQLite), the audit log's records link to the run that wrote them, and ARA's web interface
+lists the runbook's runs with their status, in a real headless browser. Without the switch nothing is
+recorded.
+
+The runs are the runbook's own playbooks against the lab inventory: change_window.yml inside its window
+(completed), site.yml refused by a closed window, rolling_upgrade.yml refused for a misspelt variable
+(both failed, as an operator would meet them at 03:00)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.support.ansible_run import REPO, run_playbook
+
+LAB = ["-i", "inventories/lab"]
+ARA = [sys.executable, str(REPO / "lab" / "ara.py")]
+OPEN_NOW = [{"name": "always-open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}]
+CLOSED_NOW = [{"name": "closed-for-the-test", "type": "DEFAULT_CLOSED", "timezone": "Etc/UTC", "events": []}]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(server: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{server}/api/v1/{path}", timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def ara(prerequisites, tmp_path_factory):
+    """An ARA server of its own (SQLite in a temporary directory), and the environment of a recorded run."""
+    port = str(_free_port())
+    env = {"LAB_STATE_DIR": str(tmp_path_factory.mktemp("lab")), "LAB_ARA_PORT": port}
+    subprocess.run([*ARA, "start"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=120)
+    server = f"http://127.0.0.1:{port}"
+    yield server, {**prerequisites, "OPS_RUN_RECORDS": "ara", "ARA_API_CLIENT": "http", "ARA_API_SERVER": server}
+    subprocess.run([*ARA, "stop"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def recorded(ara, tmp_path_factory):
+    """The three runs, recorded; the audit log the first one wrote."""
+    server, env = ara
+    log = tmp_path_factory.mktemp("audit") / "change-window.jsonl"
+    asked = run_playbook("playbooks/change_window.yml", *LAB, "-e", json.dumps(
+        {"change_window_calendars": OPEN_NOW, "change_window_audit_log": str(log)}), env=env)
+    site = run_playbook("playbooks/site.yml", *LAB, "-e", json.dumps(
+        {"change_window_calendars": CLOSED_NOW, "change_window_audit_log": str(log)}), env=env, check=False)
+    upgrade = run_playbook("playbooks/rolling_upgrade.yml", *LAB, "-e", "manager_verison=20.0.913", env=env, check=False)
+    assert site.returncode != 0 and "closed-for-the-test" in site.stdout, site.stdout[-3000:]
+    assert upgrade.returncode != 0 and "manager_verison" in upgrade.stdout, upgrade.stdout[-3000:]
+    assert asked.returncode == 0, asked.stdout[-3000:]
+    return server, [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_every_run_is_recorded_with_its_status(recorded):
+    server, _ = recorded
+    runs = {p["path"].rsplit("/", 1)[-1]: p["status"] for p in api(server, "playbooks?order=-started")["results"]}
+    assert runs == {"change_window.yml": "completed", "site.yml": "failed", "rolling_upgrade.yml": "failed"}, runs
+
+
+def test_the_audit_log_links_each_record_to_its_run(recorded):
+    server, records = recorded
+    by_playbook = {}
+    for record in records:
+        by_playbook.setdefault(record["playbook"].rsplit("/", 1)[-1], set()).add(record["run_record"])
+    runs = {p["path"].rsplit("/", 1)[-1]: p["id"] for p in api(server, "playbooks")["results"]}
+    for playbook in ("change_window.yml", "site.yml"):
+        assert by_playbook[playbook] == {f"{server}/playbooks/{runs[playbook]}.html"}, by_playbook
+        with urllib.request.urlopen(f"{server}/playbooks/{runs[playbook]}.html", timeout=10) as page:
+            assert playbook in page.read().decode()
+
+
+def test_without_the_switch_nothing_is_recorded(ara, tmp_path):
+    server, env = ara
+    before = api(server, "playbooks")["count"]
+    log = tmp_path / "audit.jsonl"
+    run_playbook("playbooks/change_window.yml", *LAB, "-e", json.dumps(
+        {"change_window_calendars": OPEN_NOW, "change_window_audit_log": str(log)}), env={**env, "OPS_RUN_RECORDS": ""})
+    assert api(server, "playbooks")["count"] == before
+    assert [json.loads(line)["run_record"] for line in log.read_text().splitlines()] == [None]
+
+
+def test_the_web_interface_lists_the_runbooks_runs_in_a_real_browser(recorded, tmp_path):
+    server, _ = recorded
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is missing: make test installs it (Makefile target browser)"
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"]
+    shot = tmp_path / "ara-runs.png"
+    subprocess.run([*flags, f"--screenshot={shot}", f"{server}/"], check=True, capture_output=True, timeout=120)
+    assert shot.stat().st_size > 10_000
+    dom = subprocess.run([*flags, "--dump-dom", f"{server}/"], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    # One row per run: its status badge (a link to the runs of that status), then its path.
+    listed = {}
+    for row in dom.split('<td class="short-status-column">')[1:]:
+        status = re.search(r'href="/\?status=(\w+)"', row).group(1)
+        path = re.search(r'href="/\?path=([^"]+)"', row).group(1)
+        listed[path.rsplit("/", 1)[-1]] = status
+    assert listed == {"change_window.yml": "completed", "site.yml": "failed", "rolling_upgrade.yml": "failed"}, listed
