@@ -104,7 +104,8 @@ def ran_tests(junit: Path) -> tuple[set[str], dict[str, int]]:
         counts["failures"] += "failure" in outcome
         counts["errors"] += "error" in outcome
         module = case.get("classname", "").split(".")[-1]
-        ran.add(f"{module}::{re.sub(r'[[].*$', '', case.get('name', ''))}")
+        function = re.sub(r"\[.*$", "", case.get("name", ""))  # test_x[case] -> test_x
+        ran.add(f"{module}::{function}")
     return ran, counts
 
 
