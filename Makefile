@@ -55,14 +55,14 @@ manager: engine
 LAB_VARS := inventories/lab/group_vars/all/lab.yml
 lab_var = $(shell sed -n 's/^$(1): *//p' $(LAB_VARS))
 lab: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
-# Every run of the main job is recorded in ARA (callback_plugins/run_records.py), on the server lab/ara.py
+# Every run of the main job is recorded in ARA (callback_plugins/run_records.py), on the server lab/ara_server.py
 # keeps on 127.0.0.1 (SQLite under .lab/ara): its web interface lists the runs and their tasks.
 LAB_ARA_PORT ?= 8000
 lab: export OPS_RUN_RECORDS := ara
 lab: export ARA_API_CLIENT := http
 lab: export ARA_API_SERVER := http://127.0.0.1:$(LAB_ARA_PORT)
 lab: $(STAMP) manager
-	python lab/ara.py start --port $(LAB_ARA_PORT)
+	python lab/ara_server.py start --port $(LAB_ARA_PORT)
 	ansible-playbook lab/up.yml
 	ansible-playbook playbooks/provision.yml
 	ansible-playbook playbooks/site.yml

@@ -16,7 +16,7 @@ description:
     disables itself when loaded, so a developer's quick run pays nothing.
   - When active, it loads ARA's own callback (C(ara_default), from the C(ara) package the suite pins) and hands
     it every event. ARA's settings are its own environment variables - C(ARA_API_CLIENT=http),
-    C(ARA_API_SERVER=http://127.0.0.1:8000) for the API server of C(lab/ara.sh) (SQLite, or the lab's PostgreSQL).
+    C(ARA_API_SERVER=http://127.0.0.1:8000) for the API server of C(lab/ara_server.py) (SQLite, or the lab's PostgreSQL).
   - Each play gets the variable C(run_record_url), the ARA page of this run, which the change window's audit
     records carry, so a line of C(change-window.jsonl) leads to the run that wrote it.
   - ARA failing (its server down) never fails the run; ARA's callback warns.

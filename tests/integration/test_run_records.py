@@ -1,5 +1,5 @@
 """Run records people can browse: with $OPS_RUN_RECORDS=ara every run is recorded in ARA's API server
-(lab/ara.py, SQLite), the audit log's records link to the run that wrote them, and ARA's web interface
+(lab/ara_server.py, SQLite), the audit log's records link to the run that wrote them, and ARA's web interface
 lists the runbook's runs with their status, in a real headless browser. Without the switch nothing is
 recorded.
 
@@ -22,7 +22,7 @@ import pytest
 from tests.support.ansible_run import REPO, run_playbook
 
 LAB = ["-i", "inventories/lab"]
-ARA = [sys.executable, str(REPO / "lab" / "ara.py")]
+ARA = [sys.executable, str(REPO / "lab" / "ara_server.py")]
 OPEN_NOW = [{"name": "always-open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}]
 CLOSED_NOW = [{"name": "closed-for-the-test", "type": "DEFAULT_CLOSED", "timezone": "Etc/UTC", "events": []}]
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The run records' server: ARA's API and web interface on 127.0.0.1, its database under the lab's state.
 
-    ara.py start [--port N]   migrate the database, start the server in the background (idempotent)
-    ara.py stop               stop it
-    ara.py url                print its address (what ARA_API_SERVER is set to)
-    ara.py env                print the environment a recorded run needs (eval "$(lab/ara.py env)")
+    ara_server.py start [--port N]   migrate the database, start the server in the background (idempotent)
+    ara_server.py stop               stop it
+    ara_server.py url                print its address (what ARA_API_SERVER is set to)
+    ara_server.py env                print the environment a recorded run needs (eval "$(lab/ara_server.py env)")
 
 The database is SQLite in $LAB_STATE_DIR/ara (default .lab/ara). ARA's own settings choose another:
 ARA_DATABASE_ENGINE=django.db.backends.postgresql with ARA_DATABASE_NAME, _USER, _PASSWORD, _HOST and
@@ -76,12 +76,12 @@ def start(port: int) -> bool:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"ara.py: the ARA server exited with {proc.returncode}; see {LOG_FILE}")
+            sys.exit(f"ara_server.py: the ARA server exited with {proc.returncode}; see {LOG_FILE}")
         if _answers(port):
             return True
         time.sleep(0.3)
     proc.terminate()
-    sys.exit(f"ara.py: the ARA server did not answer on {url(port)} within {START_TIMEOUT_S} s; see {LOG_FILE}")
+    sys.exit(f"ara_server.py: the ARA server did not answer on {url(port)} within {START_TIMEOUT_S} s; see {LOG_FILE}")
 
 
 def stop() -> bool:
