@@ -27,3 +27,10 @@ def test_java_facts_point_at_the_java_17_runtime():
 
 def test_amazon_linux_gets_corretto_and_its_packages():
     Playbook(SCENARIO / "amazon_vars.yml")()
+
+
+def test_amazon_linux_2_is_refused_naming_the_supported_release():
+    output, _ = Playbook(SCENARIO / "amazon_vars.yml")("-e", "amazon_release=2", expect_failure=True)
+    said = " ".join(output.split())
+    assert "Amazon 2 is not supported: the Java runtime is set up on Amazon 2023" in said, output[-3000:]
+    assert "Amazon Linux 2023 packages are picked" not in output
