@@ -61,13 +61,14 @@ def molecule(scenario: str) -> Suite:
 IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
 
 # Four lanes, balanced on the minutes of a fresh-clone run: the longest scenario alone; the other node
-# scenarios; the pytest suites, then the AWS scenarios; the IAM-enforced runs alone. Most of a lane's time
-# is spent waiting on containers, the package mirror and the emulator, so four lanes share two cores.
+# scenarios, then the provisioning one; the pytest suites, then the scheduler scenario; the IAM-enforced
+# runs alone. Most of a lane's time is spent waiting on containers, the package mirror and the emulator,
+# so four lanes share two cores.
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
-    [molecule("default"), molecule("haproxy"), molecule("manager")],
+    [molecule("default"), molecule("haproxy"), molecule("manager"), molecule("provision")],
     [Suite("pytest", ["pytest", "tests", f"--ignore={IAM_TESTS.relative_to(REPO)}"], REPO / "tests", (IAM_TESTS,)),
-     molecule("provision"), molecule("scheduler")],
+     molecule("scheduler")],
     [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS)],
 ]
 
