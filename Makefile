@@ -14,7 +14,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help lab lab-down test lint molecule pytest engine images manager bench bench-upgrade bench-faults iam iam-record docs bench-mutations bench-provision browser
+.PHONY: help lab lab-down test lint molecule pytest engine images manager ee bench bench-upgrade bench-faults iam iam-record docs bench-mutations bench-provision browser
 
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
@@ -26,6 +26,7 @@ help:
 	@echo "make iam       every policy of docs/iam linted, and each playbook run as exactly its policy"
 	@echo "make iam-record  the same, rewriting docs/iam/recorded-calls.json (review the diff)"
 	@echo "make docs      each role README's Variables section, from its argument specs"
+	@echo "make ee        build the execution environment for AWX / Automation Platform and run a page in it"
 	@echo "make bench-provision  provision.yml re-run against the emulator: wall time and AWS calls"
 	@echo "make bench-mutations  inject known bugs one at a time; prints how many the tests catch"
 
@@ -88,6 +89,22 @@ test: lint images manager browser
 
 bench: lab
 	python bench/site_noop.py
+
+# The execution environment AWX / Automation Platform would run the suite in (execution-environment.yml),
+# built offline from the lab's base image with the controller's wheels; then a runbook page runs in it
+# through ansible-navigator, as an AWX job would. Prints the build time and the image's size.
+EE_IMAGE := dsm-ops-ee:latest
+ee: $(STAMP) engine
+	rm -rf build/ee && mkdir -p build/ee/wheels
+	pip wheel --quiet --wheel-dir build/ee/wheels -r requirements.txt bindep pyyaml packaging dumb-init==1.2.5
+	start=$$(date +%s); \
+	ansible-builder build --file execution-environment.yml --context build/ee/context --container-runtime docker \
+	  --tag $(EE_IMAGE) --build-arg EE_BASE_IMAGE=$$(lab/images/build.sh base) --verbosity 1; \
+	echo "ee: built $(EE_IMAGE) in $$(( $$(date +%s) - start )) s, $$(docker image inspect --format '{{.Size}}' $(EE_IMAGE) | awk '{printf "%.0f MB", $$1/1e6}')"
+	ansible-navigator run playbooks/change_window.yml --mode stdout --execution-environment true \
+	  --execution-environment-image $(EE_IMAGE) --pull-policy never --container-engine docker \
+	  --playbook-artifact-enable false --set-environment-variable ANSIBLE_CACHE_PLUGIN_CONNECTION=/tmp/facts \
+	  -i inventories/lab -e '{"change_window_calendars": [{"name": "open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}], "change_window_audit_log": "/tmp/audit/change-window.jsonl"}'
 
 # A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
 bench-upgrade: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
