@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lab.background import Service  # noqa: E402  (the checkout's root first, also when run as a script)
 
 STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", Path(__file__).resolve().parent.parent / ".lab")) / "ara"
 PID_FILE = STATE_DIR / "server.pid"
@@ -50,18 +51,13 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _running_pid() -> int | None:
-    try:
-        pid = int(PID_FILE.read_text())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        return None
+def _service(port: int = DEFAULT_PORT) -> Service:
+    return Service("ara_server.py", PID_FILE, LOG_FILE, lambda: _answers(port), START_TIMEOUT_S)
 
 
 def start(port: int) -> bool:
     """Migrate and start the server in the background; return False when it already runs."""
-    if _running_pid() and _answers(port):
+    if _service(port).running_pid() and _answers(port):
         return False
     # ARA writes settings.yaml with the server's secret key, and the records may hold hosts' details: owner only.
     os.umask(0o077)
@@ -70,35 +66,13 @@ def start(port: int) -> bool:
         path.chmod(0o700 if path.is_dir() else 0o600)
     with LOG_FILE.open("ab") as log:
         subprocess.run([ARA_MANAGE, "migrate"], env=_server_env(), stdout=log, stderr=log, check=True, timeout=300)
-        proc = subprocess.Popen([ARA_MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"], env=_server_env(),
-                                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-    PID_FILE.write_text(str(proc.pid))
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"ara_server.py: the ARA server exited with {proc.returncode}; see {LOG_FILE}")
-        if _answers(port):
-            return True
-        time.sleep(0.3)
-    proc.terminate()
-    sys.exit(f"ara_server.py: the ARA server did not answer on {url(port)} within {START_TIMEOUT_S} s; see {LOG_FILE}")
+    return _service(port).start([ARA_MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
+                                what=f"the ARA server on {url(port)}", env=_server_env())
 
 
 def stop() -> bool:
     """Stop the server; return False when it was not running."""
-    pid = _running_pid()
-    PID_FILE.unlink(missing_ok=True)
-    if pid is None:
-        return False
-    os.killpg(pid, signal.SIGTERM)
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    os.killpg(pid, signal.SIGKILL)
-    return True
+    return _service().stop()
 
 
 def recording_env(port: int) -> dict[str, str]:

@@ -18,12 +18,13 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lab.background import Service  # noqa: E402  (the checkout's root first, also when run as a script)
 
 STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", Path(__file__).resolve().parent.parent / ".lab"))
 PID_FILE = STATE_DIR / "emulator.pid"
@@ -46,13 +47,8 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _running_pid() -> int | None:
-    try:
-        pid = int(PID_FILE.read_text())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        return None
+def _service(port: int = DEFAULT_PORT) -> Service:
+    return Service("emulator.py", PID_FILE, LOG_FILE, lambda: _answers(port), START_TIMEOUT_S)
 
 
 def patch_moto_gaps() -> None:
@@ -443,41 +439,14 @@ def serve(binds: list[str], port: int) -> None:
 
 def start(binds: list[str], port: int) -> bool:
     """Start the emulator in the background; return False when it already runs."""
-    if _running_pid() and _answers(port):
-        return False
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with LOG_FILE.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "serve", "--port", str(port), *sum((["--bind", b] for b in binds), [])],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    PID_FILE.write_text(str(proc.pid))
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"emulator.py: moto exited with {proc.returncode}; see {LOG_FILE}")
-        if _answers(port):
-            return True
-        time.sleep(0.2)
-    proc.terminate()
-    sys.exit(f"emulator.py: moto did not answer on {url(port)} within {START_TIMEOUT_S} s; see {LOG_FILE}")
+    return _service(port).start(
+        [sys.executable, __file__, "serve", "--port", str(port), *sum((["--bind", b] for b in binds), [])],
+        what=f"moto on {url(port)}")
 
 
 def stop() -> bool:
     """Stop the emulator; return False when it was not running."""
-    pid = _running_pid()
-    PID_FILE.unlink(missing_ok=True)
-    if pid is None:
-        return False
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    return True
+    return _service().stop()
 
 
 def reset(port: int = DEFAULT_PORT) -> None:
