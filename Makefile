@@ -103,7 +103,8 @@ ee: $(STAMP) engine
 	echo "ee: built $(EE_IMAGE) in $$(( $$(date +%s) - start )) s, $$(docker image inspect --format '{{.Size}}' $(EE_IMAGE) | awk '{printf "%.0f MB", $$1/1e6}')"
 	ansible-navigator run playbooks/change_window.yml --mode stdout --execution-environment true \
 	  --execution-environment-image $(EE_IMAGE) --pull-policy never --container-engine docker \
-	  --playbook-artifact-enable false --set-environment-variable ANSIBLE_CACHE_PLUGIN_CONNECTION=/tmp/facts \
+	  --playbook-artifact-enable false --log-file build/ee/ansible-navigator.log \
+	  --set-environment-variable ANSIBLE_CACHE_PLUGIN_CONNECTION=/tmp/facts \
 	  -i inventories/lab -e '{"change_window_calendars": [{"name": "open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}], "change_window_audit_log": "/tmp/audit/change-window.jsonl"}'
 
 # A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
