@@ -1,0 +1,22 @@
+"""Ansible's linear strategy with Mitogen running the modules (requirements.txt pins mitogen).
+
+Mitogen keeps one Python interpreter per connection and runs every module inside it, so a module's
+imports are paid once per run instead of once per task. The AWS plays on the controller (provision,
+teardown, monitoring, evidence) spend most of their time importing boto3 and the amazon.aws module
+utilities task after task: bench/provision.py measures the gain on a converged provision.yml re-run.
+
+Mitogen redirects only the connections it implements and that are named by their short names
+(``local``, ``ssh``, ``docker``). The nodes' connections, ``amazon.aws.aws_ssm`` in production and
+``community.docker.docker`` in the lab and the molecule scenarios, run as Ansible runs them.
+"""
+
+from __future__ import annotations
+
+import ansible_mitogen.affinity
+from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # noqa: F401 (the plugin)
+
+# On a machine of fewer than four CPUs Mitogen pins its multiplexer to one CPU and the whole run,
+# workers and module interpreters, to the other. Several runs at once (a controller running
+# scheduled jobs, the test lanes of `make test`) would then all share one CPU while the other idles:
+# the kernel's scheduler places them better. The base policy assigns nothing.
+ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
