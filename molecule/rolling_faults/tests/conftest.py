@@ -1,0 +1,1 @@
+../../rolling_upgrade/tests/conftest.py
