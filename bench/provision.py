@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,13 +44,12 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from lab import emulator
+    from tests.support.ports import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would bury the figures
 
     emulator.patch_moto_gaps()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -20,17 +19,12 @@ import urllib.request
 import pytest
 
 from tests.support.ansible_run import REPO, run_playbook
+from tests.support.ports import free_port
 
 LAB = ["-i", "inventories/lab"]
 ARA = [sys.executable, str(REPO / "lab" / "ara_server.py")]
 OPEN_NOW = [{"name": "always-open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}]
 CLOSED_NOW = [{"name": "closed-for-the-test", "type": "DEFAULT_CLOSED", "timezone": "Etc/UTC", "events": []}]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def api(server: str, path: str) -> dict:
@@ -41,7 +35,7 @@ def api(server: str, path: str) -> dict:
 @pytest.fixture(scope="module")
 def ara(prerequisites, tmp_path_factory):
     """An ARA server of its own (SQLite in a temporary directory), and the environment of a recorded run."""
-    port = str(_free_port())
+    port = str(free_port())
     env = {"LAB_STATE_DIR": str(tmp_path_factory.mktemp("lab")), "LAB_ARA_PORT": port}
     subprocess.run([*ARA, "start"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=120)
     server = f"http://127.0.0.1:{port}"
