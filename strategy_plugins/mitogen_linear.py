@@ -8,15 +8,28 @@ utilities task after task: bench/provision.py measures the gain on a converged p
 Mitogen redirects only the connections it implements and that are named by their short names
 (``local``, ``ssh``, ``docker``). The nodes' connections, ``amazon.aws.aws_ssm`` in production and
 ``community.docker.docker`` in the lab and the molecule scenarios, run as Ansible runs them.
+
+Where Mitogen is not installed (a controller set up from an older requirements.txt), the run goes on
+with Ansible's own linear strategy and says so: a slower run, not a failed one.
+``ANSIBLE_STRATEGY=linear`` switches Mitogen off for a run.
 """
 
 from __future__ import annotations
 
-import ansible_mitogen.affinity
-from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # noqa: F401 (the plugin)
+import sys
 
-# On a machine of fewer than four CPUs Mitogen pins its multiplexer to one CPU and the whole run,
-# workers and module interpreters, to the other. Several runs at once (a controller running
-# scheduled jobs, the test lanes of `make test`) would then all share one CPU while the other idles:
-# the kernel's scheduler places them better. The base policy assigns nothing.
-ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
+try:
+    import ansible_mitogen.affinity
+    from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule  # noqa: F401 (the plugin)
+except ImportError:
+    from ansible.plugins.strategy.linear import StrategyModule  # noqa: F401 (the plugin)
+    from ansible.utils.display import Display
+
+    Display().warning(f"Mitogen is not installed for {sys.executable}: this run uses Ansible's linear strategy. "
+                      "Install requirements.txt (mitogen), or set ANSIBLE_STRATEGY=linear to choose it.")
+else:
+    # On a machine of fewer than four CPUs Mitogen pins its multiplexer to one CPU and the whole run,
+    # workers and module interpreters, to the other. Several runs at once (a controller running
+    # scheduled jobs, the test lanes of `make test`) would then all share one CPU while the other
+    # idles: the kernel's scheduler places them better. The base policy assigns nothing.
+    ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
