@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """The run records' server: ARA's API and web interface on 127.0.0.1, its database under the lab's state.
 
-    ara_server.py start [--port N]   migrate the database, start the server in the background (idempotent)
+    ara_server.py start [--port N] [--bind ADDRESS]   migrate the database, start the server in the
+                                                      background (idempotent)
     ara_server.py stop               stop it
     ara_server.py url                print its address (what ARA_API_SERVER is set to)
     ara_server.py env                print the environment a recorded run needs (eval "$(lab/ara_server.py env)")
+
+--bind serves on another local address than 127.0.0.1: a lab network's gateway, which the lab's
+containers (an ops host running scheduled jobs) reach, and the controller too.
 
 The database is SQLite in $LAB_STATE_DIR/ara (default .lab/ara). ARA's own settings choose another:
 ARA_DATABASE_ENGINE=django.db.backends.postgresql with ARA_DATABASE_NAME, _USER, _PASSWORD, _HOST and
@@ -15,6 +19,7 @@ Runs are recorded when $OPS_RUN_RECORDS is "ara" (callback_plugins/run_records.p
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,35 +34,38 @@ STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", Path(__file__).resolve().parent
 PID_FILE = STATE_DIR / "server.pid"
 LOG_FILE = STATE_DIR / "server.log"
 DEFAULT_PORT = int(os.environ.get("LAB_ARA_PORT", "8000"))
+DEFAULT_BIND = os.environ.get("LAB_ARA_BIND", "127.0.0.1")
 START_TIMEOUT_S = 60
 # ara-manage beside this interpreter (the project's virtualenv).
 ARA_MANAGE = str(Path(sys.executable).parent / "ara-manage")
 
 
-def url(port: int = DEFAULT_PORT) -> str:
-    return f"http://127.0.0.1:{port}"
+def url(port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND) -> str:
+    return f"http://{bind}:{port}"
 
 
-def _server_env() -> dict[str, str]:
-    # ARA reads its settings.yaml and the SQLite file from ARA_BASE_DIR; an operator's own choice wins.
-    return {"ARA_BASE_DIR": str(STATE_DIR), **os.environ}
+def _server_env(bind: str) -> dict[str, str]:
+    # ARA reads its settings.yaml and the SQLite file from ARA_BASE_DIR, and answers only the host names
+    # ARA_ALLOWED_HOSTS lists (its default: the loopback names); an operator's own choice wins.
+    return {"ARA_BASE_DIR": str(STATE_DIR), "ARA_ALLOWED_HOSTS": json.dumps(["127.0.0.1", "localhost", bind]),
+            **os.environ}
 
 
-def _answers(port: int) -> bool:
+def _answers(port: int, bind: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url(port)}/api/v1/", timeout=2):
+        with urllib.request.urlopen(f"{url(port, bind)}/api/v1/", timeout=2):
             return True
     except (urllib.error.URLError, OSError):
         return False
 
 
-def _service(port: int = DEFAULT_PORT) -> Service:
-    return Service("ara_server.py", PID_FILE, LOG_FILE, lambda: _answers(port), START_TIMEOUT_S)
+def _service(port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND) -> Service:
+    return Service("ara_server.py", PID_FILE, LOG_FILE, lambda: _answers(port, bind), START_TIMEOUT_S)
 
 
-def start(port: int) -> bool:
+def start(port: int, bind: str = DEFAULT_BIND) -> bool:
     """Migrate and start the server in the background; return False when it already runs."""
-    if _service(port).running_pid() and _answers(port):
+    if _service(port, bind).running_pid() and _answers(port, bind):
         return False
     # ARA writes settings.yaml with the server's secret key, and the records may hold hosts' details: owner only.
     os.umask(0o077)
@@ -65,9 +73,9 @@ def start(port: int) -> bool:
     for path in [STATE_DIR, *STATE_DIR.iterdir()]:
         path.chmod(0o700 if path.is_dir() else 0o600)
     with LOG_FILE.open("ab") as log:
-        subprocess.run([ARA_MANAGE, "migrate"], env=_server_env(), stdout=log, stderr=log, check=True, timeout=300)
-    return _service(port).start([ARA_MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
-                                what=f"the ARA server on {url(port)}", env=_server_env())
+        subprocess.run([ARA_MANAGE, "migrate"], env=_server_env(bind), stdout=log, stderr=log, check=True, timeout=300)
+    return _service(port, bind).start([ARA_MANAGE, "runserver", f"{bind}:{port}", "--noreload"],
+                                      what=f"the ARA server on {url(port, bind)}", env=_server_env(bind))
 
 
 def stop() -> bool:
@@ -75,24 +83,25 @@ def stop() -> bool:
     return _service().stop()
 
 
-def recording_env(port: int) -> dict[str, str]:
+def recording_env(port: int, bind: str = DEFAULT_BIND) -> dict[str, str]:
     """What ansible-playbook needs in its environment for its run to be recorded on this server."""
-    return {"OPS_RUN_RECORDS": "ara", "ARA_API_CLIENT": "http", "ARA_API_SERVER": url(port)}
+    return {"OPS_RUN_RECORDS": "ara", "ARA_API_CLIENT": "http", "ARA_API_SERVER": url(port, bind)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop", "url", "env"])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--bind", default=DEFAULT_BIND, help="the local address it serves on (default %(default)s)")
     args = parser.parse_args()
     if args.action == "start":
-        print("started" if start(args.port) else "already running")
+        print("started" if start(args.port, args.bind) else "already running")
     elif args.action == "stop":
         print("stopped" if stop() else "not running")
     elif args.action == "env":
-        print("\n".join(f"export {key}={value}" for key, value in recording_env(args.port).items()))
+        print("\n".join(f"export {key}={value}" for key, value in recording_env(args.port, args.bind).items()))
     else:
-        print(url(args.port))
+        print(url(args.port, args.bind))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """What an operator checks on the ops host: the timers, a scheduled run's artifacts, the failure notice,
-and that a bad schedule installs nothing."""
+the runs' records in ARA, and that a bad schedule installs nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -19,6 +20,8 @@ SCENARIO = Path(__file__).resolve().parents[1]
 JOBS = "/var/lib/scheduler/jobs"
 # The shortened schedules fire every 30 s and every minute; a run takes seconds.
 WAIT_S = 150
+# host_vars: scheduler_run_records_server, the ARA server prepare.yml starts.
+ARA = "http://172.30.91.1:5015"
 
 
 def runs(host, job: str) -> list[str]:
@@ -80,6 +83,22 @@ def test_a_failed_run_is_kept_and_notifies_the_topic(host):
     assert notice["artifacts"].startswith(f"{JOBS}/window-closed/artifacts/")
     # The gate's task, on the controller the job's playbook runs from.
     assert notice["failed_tasks"] == ["localhost: Change is allowed by the change window"], notice
+
+
+def test_scheduled_runs_are_recorded_in_ara_and_the_audit_log_links_them(host):
+    wait_for_run(host, "window-open")
+    wait_for_run(host, "window-closed")
+    with urllib.request.urlopen(f"{ARA}/api/v1/playbooks?order=-started&limit=100", timeout=10) as answer:
+        playbooks = json.loads(answer.read())["results"]
+    statuses = {record["status"] for record in playbooks if record["path"].endswith("/playbooks/change_window.yml")}
+    # The open window's runs completed, the closed window's failed: both as the ops host ran them.
+    assert {"completed", "failed"} <= statuses, [(r["path"], r["status"]) for r in playbooks]
+    # Every audit record of a scheduled run leads to the run that wrote it.
+    records = [json.loads(line) for line in
+               host.file("/var/lib/scheduler/audit/change-window.jsonl").content_string.splitlines()]
+    assert records and all(record["run_record"].startswith(f"{ARA}/playbooks/") for record in records), records[-3:]
+    with urllib.request.urlopen(records[-1]["run_record"], timeout=10) as page:
+        assert page.status == 200
 
 
 def test_a_bad_schedule_installs_nothing(host):
