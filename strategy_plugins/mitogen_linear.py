@@ -6,8 +6,9 @@ teardown, monitoring, evidence) spend most of their time importing boto3 and the
 utilities task after task: bench/provision.py measures the gain on a converged provision.yml re-run.
 
 Mitogen redirects only the connections it implements and that are named by their short names
-(``local``, ``ssh``, ``docker``). The nodes' connections, ``amazon.aws.aws_ssm`` in production and
-``community.docker.docker`` in the lab and the molecule scenarios, run as Ansible runs them.
+(``local``, ``ssh``, ``docker``). The nodes' connections in production (``amazon.aws.aws_ssm``) and in
+the lab (``ansible.builtin.ssh``, named in full) run as Ansible runs them. The molecule scenarios name
+``docker``, so the runbook runs their tests make keep one interpreter per container.
 
 Where Mitogen is not installed (a controller set up from an older requirements.txt), the run goes on
 with Ansible's own linear strategy and says so: a slower run, not a failed one.
