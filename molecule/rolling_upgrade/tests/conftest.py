@@ -1,8 +1,6 @@
-"""Helpers of the rolling_upgrade and rolling_faults scenarios: the runbook run as an operator runs it
-(ansible-playbook with the project's ansible.cfg against molecule's inventory), and the nodes, the
-load balancer and the audit log as an operator reads them. molecule/rolling_faults/tests/conftest.py
-is a link to this file: the two scenarios differ only in their estate (ROLLING_ESTATE, the prefix of
-its containers, bucket and secrets) and the version they converge to (ROLLING_CONVERGED_VERSION)."""
+"""Helpers of the rolling_upgrade scenario: the runbook run as an operator runs it (ansible-playbook
+with the project's ansible.cfg against molecule's inventory), and the nodes, the load balancer and
+the audit log as an operator reads them."""
 
 from __future__ import annotations
 
@@ -27,12 +25,10 @@ from tests.support.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 AUDIT_LOG = Path(os.environ.get("ROLLING_UPGRADE_AUDIT_LOG", "/nonexistent"))
-ESTATE = os.environ.get("ROLLING_ESTATE", "rolling")
-CONVERGED_VERSION = os.environ.get("ROLLING_CONVERGED_VERSION", "20.0.877")
 # Plan order: batches by AZ (lab-a: node-1 and node-3, then lab-b: node-2), inventory order inside.
-NODES = (f"{ESTATE}-node-1", f"{ESTATE}-node-3", f"{ESTATE}-node-2")
-LB = f"{ESTATE}-lb"
-DB = f"{ESTATE}-db"
+NODES = ("rolling-node-1", "rolling-node-3", "rolling-node-2")
+LB = "rolling-lb"
+DB = "rolling-db"
 ALL_UP = {(backend, name): "UP" for backend in BACKENDS for name in NODES}
 FAULT_FILE = "/etc/dsm-lab/unhealthy-versions"
 # The stand-in's installer pauses this many seconds once it has replaced the files (lab/manager/README.md).
@@ -51,7 +47,7 @@ NIGHTLY = {
                 "rrule": "FREQ=DAILY"}],
 }
 CLOSED_AT = "2026-11-27T12:00:00Z"
-BUCKET = f"molecule-{ESTATE}-artifacts"
+BUCKET = "molecule-rolling-artifacts"
 SETTINGS_KEY = "bootstrap/settings.json"
 NEXT_OPENING = "2026-11-28T01:00:00Z"
 
@@ -180,8 +176,8 @@ def bootstrap_settings():
     s3 = boto3.client("s3")
     if "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=SETTINGS_KEY):
         s3.put_object(Bucket=BUCKET, Key=SETTINGS_KEY, Body=json.dumps({
-            "manager_version": CONVERGED_VERSION, "manager_bucket": BUCKET, "manager_s3_prefix": "manager",
-            "estate_name": f"molecule-{ESTATE}", "estate_region": "eu-west-1", "manager_db_host": DB}).encode())
+            "manager_version": "20.0.877", "manager_bucket": BUCKET, "manager_s3_prefix": "manager",
+            "estate_name": "molecule-rolling", "estate_region": "eu-west-1", "manager_db_host": DB}).encode())
 
 
 def pinned_version() -> str:

@@ -1,1 +1,0 @@
-../../rolling_upgrade/tests/conftest.py
