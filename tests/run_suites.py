@@ -60,17 +60,18 @@ def molecule(scenario: str) -> Suite:
 # The IAM-enforced runs (ten playbook runs, each as slow as a provision) are a pytest suite of their own.
 IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
 
-# Four lanes, balanced on the minutes of a fresh-clone run: the longest scenario alone; the other node
-# scenarios, then the provisioning one; the pytest suites, then the scheduler scenario; the IAM-enforced
-# runs alone. Most of a lane's time is spent waiting on containers, the package mirror and the emulator,
-# so four lanes share two cores; a fifth saturated them (load 12 to 20) and the tests that hold a steady
-# load on the console failed requests.
+# Four lanes, balanced on the minutes of a fresh-clone run (CI7: 37.8, 21.1 + 8.0 + 1.9, 26.5 + 5.0,
+# 20.4 + 6.0): the longest scenario alone; the other node scenarios; the pytest suites, then the
+# scheduler scenario; the IAM-enforced runs, then the provisioning scenario. Most of a lane's time is
+# spent waiting on containers, the package mirror and the emulator, so four lanes share two cores; a
+# fifth saturated them (load 12 to 20) and the tests that hold a steady load on the console failed
+# requests.
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
-    [molecule("default"), molecule("haproxy"), molecule("manager"), molecule("provision")],
+    [molecule("default"), molecule("haproxy"), molecule("manager")],
     [Suite("pytest", ["pytest", "tests", f"--ignore={IAM_TESTS.relative_to(REPO)}"], REPO / "tests", (IAM_TESTS,)),
      molecule("scheduler")],
-    [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS)],
+    [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS), molecule("provision")],
 ]
 
 _print_lock = threading.Lock()

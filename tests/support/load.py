@@ -22,6 +22,7 @@ class Answer:
     started: float  # time.monotonic() when the request started
     ok: bool  # HTTP 200
     detail: str  # status code or error
+    seconds: float = 0.0  # from the start of the request to its answer or error
 
 
 @dataclass
@@ -31,6 +32,11 @@ class LoadReport:
     @property
     def failed(self) -> list[Answer]:
         return [a for a in self.answers if not a.ok]
+
+    def slowest(self, n: int = 5) -> list[Answer]:
+        """The n answers that took longest: a failed request's neighbours show whether the balancer
+        stalled (all slow) or one backend did (one in three slow)."""
+        return sorted(self.answers, key=lambda a: a.seconds, reverse=True)[:n]
 
     def unavailable_seconds(self) -> float:
         """Longest stretch with failed requests and no successful one: from the last success before
@@ -88,11 +94,11 @@ class SteadyLoad:
                 conn.request("GET", self._path, headers={"Connection": "close"})
                 response = conn.getresponse()
                 response.read()
-                answer = Answer(started, response.status == 200, str(response.status))
+                answer = Answer(started, response.status == 200, str(response.status), time.monotonic() - started)
             finally:
                 conn.close()
         except (OSError, http.client.HTTPException) as err:
-            answer = Answer(started, False, type(err).__name__)
+            answer = Answer(started, False, type(err).__name__, time.monotonic() - started)
         with self._lock:
             self._report.answers.append(answer)
 

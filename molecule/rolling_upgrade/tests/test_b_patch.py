@@ -17,9 +17,11 @@ def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_reques
     assert versions() == {name: "20.0.913" for name in NODES}
     assert lb_servers(node(LB)) == ALL_UP
     assert pinned_version() == "20.0.913", "a replacement node would install the old version"
-    assert len(report.answers) > 100 and report.failed == [], report.failed[:10]
+    assert len(report.answers) > 100 and report.failed == [], (report.failed[:10], report.slowest())
     assert "EMERGENCY OVERRIDE" in output
-    assert "<rolling-node-2> ESTABLISH" in output, "the run was not at -vvv"
+    # Results carry their module arguments only from -vvv on, whichever connection reaches the node
+    # (Mitogen's docker connection does not print Ansible's "<host> ESTABLISH" line).
+    assert '"module_args"' in output, "the run was not at -vvv"
     # Presigned URLs carry credentials: SigV4 (X-Amz-*) or SigV2 (Signature=, AWSAccessKeyId=).
     for secret in (DB_PASSWORD, ADMIN_PASSWORD, LICENSE, "X-Amz-Signature", "X-Amz-Credential", "Signature=",
                    "AWSAccessKeyId="):
