@@ -65,9 +65,7 @@ IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
 # scheduler scenario; the IAM-enforced runs, then the provisioning scenario. Most of a lane's time is
 # spent waiting on containers, the package mirror and the emulator, so four lanes share two cores; a
 # fifth saturated them (load 12 to 20) and the tests that hold a steady load on the console failed
-# requests. The first lane is the critical path (16 min of tests on a quiet machine, 26.5 in CI7): the
-# other lanes run at a lower CPU priority (OTHER_LANES_NICE), so its runbook runs are not the ones that
-# wait for a core; the other lanes have minutes to spare.
+# requests.
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
     [molecule("default"), molecule("haproxy"), molecule("manager")],
@@ -75,8 +73,6 @@ LANES: list[list[Suite]] = [
      molecule("scheduler")],
     [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS), molecule("provision")],
 ]
-
-OTHER_LANES_NICE = 5
 
 _print_lock = threading.Lock()
 START = time.monotonic()
@@ -116,14 +112,13 @@ def ran_tests(junit: Path) -> tuple[set[str], dict[str, int]]:
     return ran, counts
 
 
-def run(suite: Suite, nice: int = 0) -> None:
+def run(suite: Suite) -> None:
     say(f"{suite.name}: started (log {suite.log.relative_to(REPO) if suite.log.is_relative_to(REPO) else suite.log})")
     suite.junit.unlink(missing_ok=True)
     env = {**os.environ, "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={suite.junit}".strip()}
     began = time.monotonic()
     with suite.log.open("w") as log:
-        suite.returncode = subprocess.run(suite.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                          preexec_fn=(lambda: os.nice(nice)) if nice else None).returncode
+        suite.returncode = subprocess.run(suite.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
     suite.seconds = time.monotonic() - began
     check(suite)
     verdict = "passed" if suite.returncode == 0 and not suite.problems else "FAILED"
@@ -148,9 +143,9 @@ def check(suite: Suite) -> None:
         suite.problems.append(f"{suite.counts['skipped']} test(s) skipped: a test that does not run cannot fail")
 
 
-def lane(suites: list[Suite], nice: int) -> None:
+def lane(suites: list[Suite]) -> None:
     for suite in suites:
-        run(suite, nice)
+        run(suite)
 
 
 def summary_lines(suite: Suite) -> list[str]:
@@ -168,8 +163,7 @@ def checkout_audit() -> dict[str, tuple[int, int]]:
 def main() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     audit_before = checkout_audit()
-    threads = [threading.Thread(target=lane, args=(suites, OTHER_LANES_NICE if i else 0), daemon=True)
-               for i, suites in enumerate(LANES)]
+    threads = [threading.Thread(target=lane, args=(suites,), daemon=True) for suites in LANES]
     for thread in threads:
         thread.start()
     for thread in threads:
