@@ -18,6 +18,7 @@ import urllib.request
 
 import pytest
 
+from lab import ara_server
 from tests.support.ansible_run import REPO, run_playbook
 from tests.support.ports import free_port
 
@@ -35,11 +36,10 @@ def api(server: str, path: str) -> dict:
 @pytest.fixture(scope="module")
 def ara(prerequisites, tmp_path_factory):
     """An ARA server of its own (SQLite in a temporary directory), and the environment of a recorded run."""
-    port = str(free_port())
-    env = {"LAB_STATE_DIR": str(tmp_path_factory.mktemp("lab")), "LAB_ARA_PORT": port}
+    port = free_port()
+    env = {"LAB_STATE_DIR": str(tmp_path_factory.mktemp("lab")), "LAB_ARA_PORT": str(port)}
     subprocess.run([*ARA, "start"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=120)
-    server = f"http://127.0.0.1:{port}"
-    yield server, {**prerequisites, "OPS_RUN_RECORDS": "ara", "ARA_API_CLIENT": "http", "ARA_API_SERVER": server}
+    yield ara_server.url(port), {**prerequisites, **ara_server.recording_env(port)}
     subprocess.run([*ARA, "stop"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=60)
 
 
