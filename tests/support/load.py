@@ -22,7 +22,7 @@ class Answer:
     started: float  # time.monotonic() when the request started
     ok: bool  # HTTP 200
     detail: str  # status code or error
-    seconds: float = 0.0  # from the start of the request to its answer or error
+    seconds: float  # from the start of the request to its answer or error
 
 
 @dataclass
@@ -94,11 +94,12 @@ class SteadyLoad:
                 conn.request("GET", self._path, headers={"Connection": "close"})
                 response = conn.getresponse()
                 response.read()
-                answer = Answer(started, response.status == 200, str(response.status), time.monotonic() - started)
+                ok, detail = response.status == 200, str(response.status)
             finally:
                 conn.close()
         except (OSError, http.client.HTTPException) as err:
-            answer = Answer(started, False, type(err).__name__, time.monotonic() - started)
+            ok, detail = False, type(err).__name__
+        answer = Answer(started, ok, detail, time.monotonic() - started)
         with self._lock:
             self._report.answers.append(answer)
 

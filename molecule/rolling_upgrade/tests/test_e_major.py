@@ -7,7 +7,7 @@ upgraded node alone and upgrades the rest."""
 
 import json
 
-from conftest import (ALL_UP, FAULT_FILE, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
+from conftest import (ALL_UP, DB, FAULT_FILE, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
                       docker, dumps, installer_paused, lb_servers, node, pinned_version, status, upgrade, wait_for)
 
 TARGET = "21.0.211"
@@ -46,7 +46,7 @@ def test_the_rerun_completes_the_half_installed_node_and_halts_when_it_does_not_
             in said), output[-8000:]
     # The snapshot the verdict offers as the way back is one the database server holds.
     snapshot = said.split("Database snapshot taken before the first node: ", 1)[1].split(". ", 1)[0]
-    assert snapshot.startswith("rolling-db:/var/backups/postgresql/") and snapshot.rsplit("/", 1)[1] in dumps(), (
+    assert snapshot.startswith(f"{DB}:/var/backups/postgresql/") and snapshot.rsplit("/", 1)[1] in dumps(), (
         snapshot, dumps())
     assert "run `ansible-playbook" in said and "manager_recover_version=20.0.970" in said
     # No rollback: the node keeps the new version and the migrated schema; it is out of every backend.
