@@ -4,30 +4,29 @@ every database. A non-lab estate is refused before the first AWS call unless con
 exact name; check mode deletes nothing; a second teardown changes nothing. The manager's login
 secret is kept with the final snapshots: the database in them knows only that login.
 
-One provision of a staging estate (so provisioning turns deletion protection on, as outside the
-lab), then the teardowns in order: the refusals, check mode, the real teardown (confirmed by
-name), the second teardown (lab way).
+The estate is the scenario's: a staging estate (so provisioning turned deletion protection on, as
+outside the lab), converged, re-run, and read back by test_estate.py before this module takes it
+down. The teardowns in order: the refusals, check mode, the real teardown (confirmed by name), the
+second teardown (lab way). The verifier's environment points the lab inventory at the scenario's
+emulator and state.
 """
 
 import re
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.support.ansible_run import recap, run_playbook
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.support.ansible_run import recap, run_playbook  # noqa: E402
 
 LAB = ["-i", "inventories/lab"]
 ESTATE = "dsm-lab"
 BUCKET = f"{ESTATE}-deployment"
 LOG_BUCKET = f"{ESTATE}-logs"
 FINAL_SNAPSHOT = re.compile(rf"^{ESTATE}-db-final-(\d{{12}})$")
-
-
-@pytest.fixture(scope="module")
-def provisioned(prerequisites):
-    run_playbook("playbooks/provision.yml", *LAB, "-e", "estate_environment=staging", env=prerequisites)
-    return prerequisites
 
 
 def _names(items, key):
@@ -38,7 +37,7 @@ def estate() -> dict[str, list[str]]:
     """Everything of the lab estate the emulated account still holds, by kind (empty kinds left out).
 
     Left out as AWS does: terminated instances (listed for about an hour) and VPC endpoints in
-    state deleted. Each module gets an empty account, so "all of a kind" is the estate's.
+    state deleted. The scenario's emulator holds this estate alone, so "all of a kind" is the estate's.
     """
     ec2, rds, elbv2 = boto3.client("ec2"), boto3.client("rds"), boto3.client("elbv2")
     iam, route53 = boto3.client("iam"), boto3.client("route53")
@@ -97,9 +96,9 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("case, args", REFUSALS, ids=[c[0] for c in REFUSALS])
-def test_a_non_lab_estate_is_refused_before_any_aws_call(provisioned, case, args):
+def test_a_non_lab_estate_is_refused_before_any_aws_call(case, args):
     before = estate()
-    result = run_playbook("playbooks/teardown.yml", *LAB, *args, env=provisioned, check=False)
+    result = run_playbook("playbooks/teardown.yml", *LAB, *args, check=False)
     assert result.returncode != 0, f"{case}: teardown went ahead"
     assert f"teardown_confirm={ESTATE}" in result.stdout, f"{case}: the refusal does not say how to confirm:\n{result.stdout}"
     assert "Nothing was changed: no AWS call was made" in result.stdout
@@ -108,19 +107,19 @@ def test_a_non_lab_estate_is_refused_before_any_aws_call(provisioned, case, args
     assert estate() == before
 
 
-def test_check_mode_reports_the_teardown_and_deletes_nothing(provisioned):
+def test_check_mode_reports_the_teardown_and_deletes_nothing():
     before = estate()
     assert {"vpc", "database", "load balancer", "auto scaling group", "hosted zone"} <= before.keys()
-    result = run_playbook("playbooks/teardown.yml", *LAB, "--check", env=provisioned)
+    result = run_playbook("playbooks/teardown.yml", *LAB, "--check")
     assert recap(result)["localhost"]["changed"] > 0
     assert estate() == before
 
 
-def test_teardown_leaves_only_the_buckets_and_the_final_snapshots(provisioned):
+def test_teardown_leaves_only_the_buckets_and_the_final_snapshots():
     assert protected() == {f"{ESTATE}-db": True, **{f"{ESTATE}-{flow}": True for flow in ("console", "heartbeat", "relay")}}
     started = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     run_playbook("playbooks/teardown.yml", *LAB, "-e", "estate_environment=staging",
-                 "-e", f"teardown_confirm={ESTATE}", env=provisioned)
+                 "-e", f"teardown_confirm={ESTATE}")
     ended = datetime.now(timezone.utc)
 
     left = estate()
@@ -145,9 +144,9 @@ def test_teardown_leaves_only_the_buckets_and_the_final_snapshots(provisioned):
     assert any(o["Key"].endswith("/change-window.jsonl") for o in shipped), shipped
 
 
-def test_a_second_teardown_changes_nothing(provisioned):
+def test_a_second_teardown_changes_nothing():
     before = estate()
-    result = run_playbook("playbooks/teardown.yml", *LAB, env=provisioned)
+    result = run_playbook("playbooks/teardown.yml", *LAB)
     counts = recap(result)["localhost"]
     assert (counts["changed"], counts["failed"]) == (0, 0), result.stdout
     assert estate() == before
