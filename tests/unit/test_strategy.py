@@ -1,5 +1,6 @@
 """ansible.cfg's strategy (strategy_plugins/mitogen_linear.py), run for real on localhost: the modules of
-a run share one interpreter per connection, and the run is not pinned to one CPU."""
+a run share one interpreter per connection, the run is not pinned to one CPU, and the filter plugins are
+loaded once per run."""
 
 from __future__ import annotations
 
@@ -53,3 +54,43 @@ def test_the_run_may_use_every_cpu_this_process_may(tmp_path):
     own = Path("/proc/self/status").read_text().split("Cpus_allowed_list:", 1)[1].split()[0]
     first, second = run(tmp_path)
     assert first["Cpus_allowed_list"].strip() == second["Cpus_allowed_list"].strip() == own, (first, second, own)
+
+
+COUNTING_FILTER = """
+import os
+
+with open(os.environ["FILTER_LOADS"], "a") as loads:
+    loads.write(f"{os.getpid()}\\n")
+
+
+class FilterModule:
+    def filters(self):
+        return {"counted": lambda value: value}
+"""
+THREE_TEMPLATES = """
+- name: Three tasks that template a filter
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+"""  + "".join(f"""
+    - name: Task {n} templates a filter
+      ansible.builtin.debug:
+        msg: "{{{{ {n} | counted }}}}"
+""" for n in range(3))
+
+
+def test_the_filters_are_loaded_once_per_run_not_once_per_task(tmp_path):
+    """Every task's worker is forked from the controller: loading the filter plugins there spares each
+    worker loading every filter file again (change_window's icalendar import among them)."""
+    plugins = tmp_path / "filter_plugins"
+    plugins.mkdir()
+    (plugins / "counting.py").write_text(COUNTING_FILTER)
+    (tmp_path / "play.yml").write_text(THREE_TEMPLATES)
+    loads = tmp_path / "loads"
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "FILTER_LOADS": str(loads),
+           "ANSIBLE_FILTER_PLUGINS": f"{plugins}:{REPO / 'filter_plugins'}"}
+    result = subprocess.run([ANSIBLE_PLAYBOOK, str(tmp_path / "play.yml")], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert len(loads.read_text().split()) == 1, f"the filter plugins were loaded by {loads.read_text().split()}"
