@@ -87,6 +87,8 @@ pytest: $(STAMP) images manager browser
 test: lint images manager browser
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) python tests/run_suites.py
 
+# The no-op re-runs read the lab's secrets from its emulator, as make lab's own run does.
+bench: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 bench: lab
 	python bench/site_noop.py
 
