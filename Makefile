@@ -55,7 +55,8 @@ manager: engine
 # Address and port come from the lab inventory, their one source.
 LAB_VARS := inventories/lab/group_vars/all/lab.yml
 lab_var = $(shell sed -n 's/^$(1): *//p' $(LAB_VARS))
-lab: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
+# The lab's emulator, for every target that runs playbooks against the lab.
+lab bench bench-upgrade bench-faults: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 # Every run of the main job is recorded in ARA (callback_plugins/run_records.py), on the server lab/ara_server.py
 # keeps on 127.0.0.1 (SQLite under .lab/ara): its web interface lists the runs and their tasks.
 LAB_ARA_PORT ?= 8000
@@ -87,8 +88,6 @@ pytest: $(STAMP) images manager browser
 test: lint images manager browser
 	LAB_BASE_IMAGE=$$(lab/images/build.sh base) python tests/run_suites.py
 
-# The no-op re-runs read the lab's secrets from its emulator, as make lab's own run does.
-bench: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 bench: lab
 	python bench/site_noop.py
 
@@ -110,14 +109,12 @@ ee: $(STAMP) engine
 	  -i inventories/lab -e '{"change_window_calendars": [{"name": "open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}], "change_window_audit_log": "/tmp/audit/change-window.jsonl"}'
 
 # A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
-bench-upgrade: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 bench-upgrade: $(STAMP) manager
 	$(MAKE) lab-down
 	$(MAKE) lab
 	python bench/rolling_upgrade.py
 
 # Fault drills under load: the lab is rebuilt on 20.0.877 first, then broken five ways.
-bench-faults: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 bench-faults: $(STAMP) manager
 	$(MAKE) lab-down
 	$(MAKE) lab
