@@ -52,6 +52,5 @@ class StrategyModule(_Linear):
 
     def _queue_task(self, host, task, task_vars, play_context):
         for loader in (filter_loader, test_loader):
-            next(loader.all(), None)  # loads all on the first call after a clear; a lookup afterwards
+            next(loader.all(), None)  # loads them all on the first call after a clear; cheap afterwards
         super()._queue_task(host, task, task_vars, play_context)
-

@@ -26,14 +26,19 @@ PLAY = """
 """
 
 
-def run(tmp_path: Path) -> list[dict[str, str]]:
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    env = {**os.environ, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
-    result = subprocess.run([ANSIBLE_PLAYBOOK, str(play), "-v"], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=120)
+def play(tmp_path: Path, text: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """A playbook of ``text`` run with the project's ansible.cfg; it must succeed."""
+    path = tmp_path / "play.yml"
+    path.write_text(text)
+    result = subprocess.run([ANSIBLE_PLAYBOOK, str(path), *args], cwd=REPO, env={**os.environ, "ANSIBLE_NOCOLOR": "1", **env},
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result
+
+
+def run(tmp_path: Path) -> list[dict[str, str]]:
+    result = play(tmp_path, PLAY, "-v", ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+                  ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     answers = []
     for line in result.stdout.splitlines():
         if '"stdout": "parent=' in line:
@@ -73,7 +78,7 @@ THREE_TEMPLATES = """
   connection: local
   gather_facts: false
   tasks:
-"""  + "".join(f"""
+""" + "".join(f"""
     - name: Task {n} templates a filter
       ansible.builtin.debug:
         msg: "{{{{ {n} | counted }}}}"
@@ -86,11 +91,6 @@ def test_the_filters_are_loaded_once_per_run_not_once_per_task(tmp_path):
     plugins = tmp_path / "filter_plugins"
     plugins.mkdir()
     (plugins / "counting.py").write_text(COUNTING_FILTER)
-    (tmp_path / "play.yml").write_text(THREE_TEMPLATES)
     loads = tmp_path / "loads"
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "FILTER_LOADS": str(loads),
-           "ANSIBLE_FILTER_PLUGINS": f"{plugins}:{REPO / 'filter_plugins'}"}
-    result = subprocess.run([ANSIBLE_PLAYBOOK, str(tmp_path / "play.yml")], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    play(tmp_path, THREE_TEMPLATES, FILTER_LOADS=str(loads), ANSIBLE_FILTER_PLUGINS=f"{plugins}:{REPO / 'filter_plugins'}")
     assert len(loads.read_text().split()) == 1, f"the filter plugins were loaded by {loads.read_text().split()}"
