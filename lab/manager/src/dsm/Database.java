@@ -58,13 +58,15 @@ final class Database {
     }
 
     /**
-     * Opens a connection. The timeouts make a dead or moved database show up within seconds
-     * instead of after the kernel's TCP timeouts; the password travels in Properties, never
-     * in the URL, so it cannot leak through a logged URL.
+     * Opens a connection. The TCP connect timeout makes a dead or moved database show up within
+     * seconds instead of after the kernel's TCP timeouts. The login timeout bounds the whole
+     * login (name lookup, TCP, authentication), which in a cold JVM on a busy host is mostly
+     * class loading, so a one-off caller gives it more room than a long-running one. The
+     * password travels in Properties, never in the URL, so it cannot leak through a logged URL.
      */
-    Connection connect(String application, int socketTimeoutSeconds) throws SQLException {
+    Connection connect(String application, int loginTimeoutSeconds, int socketTimeoutSeconds) throws SQLException {
         String url = "jdbc:postgresql://" + host + ":" + port + "/" + name
-                + "?connectTimeout=5&loginTimeout=10&socketTimeout=" + socketTimeoutSeconds
+                + "?connectTimeout=5&loginTimeout=" + loginTimeoutSeconds + "&socketTimeout=" + socketTimeoutSeconds
                 + "&tcpKeepAlive=true&ApplicationName=" + application
                 + (parameters.isEmpty() ? "" : "&" + parameters);
         Properties p = new Properties();

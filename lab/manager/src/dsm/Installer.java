@@ -68,7 +68,9 @@ final class Installer {
 
     private static Connection connect(Database db, String node) throws Main.Failure {
         try {
-            return db.connect("dsm-install:" + node, 600);
+            // The installer logs in once, from a JVM that has just started: on a starved host that
+            // took 17 s (lab node limited to 5 % of a core), so 10 s refused a healthy database.
+            return db.connect("dsm-install:" + node, 60, 600);
         } catch (SQLException e) {
             throw new Main.Failure(Main.EXIT_DATABASE, "cannot connect to PostgreSQL database " + db.describe() + " as "
                     + db.user + ": " + Database.explain(e) + ". Nothing was changed. Check " + Config.DB_HOST + ", "

@@ -222,7 +222,7 @@ final class Server {
             }
             if (conn != null && !conn.isValid(3)) disconnect();
             if (conn == null) {
-                conn = db.connect("dsm_s:" + node, 5);
+                conn = db.connect("dsm_s:" + node, 10, 5);
                 connectedAddresses = addresses;
             }
             next = evaluate();
