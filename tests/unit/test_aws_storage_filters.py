@@ -54,3 +54,20 @@ def test_the_bundle_holds_the_playbook_the_roles_and_each_collections_plugins(ro
 def test_a_collection_the_controller_lacks_is_named(collections, listings, message):
     with pytest.raises(AnsibleFilterError, match=message):
         storage.aws_storage_bundle_sources([], "/src", "/p", "/c", collections, listings)
+
+
+def test_the_roles_a_bundled_role_depends_on_come_along_once(tmp_path):
+    for role, dependencies in {"manager": "[dsm, {role: java_runtime}]", "java_runtime": "[dsm]",
+                               "dsm": "[]", "baseline": None}.items():
+        (tmp_path / "roles" / role / "meta").mkdir(parents=True)
+        if dependencies is not None:
+            (tmp_path / "roles" / role / "meta" / "main.yml").write_text(f"dependencies: {dependencies}\n")
+    found = storage.aws_storage_bundle_sources(["baseline", "manager"], str(tmp_path), "/p", "/c", [], [])
+    assert [source["dest"] for source in found[2:]] == [
+        "roles/baseline", "roles/manager", "roles/dsm", "roles/java_runtime"]
+
+
+def test_the_suites_bootstrap_roles_bring_the_shared_defaults():
+    checkout = str(PLUGIN.parents[3])
+    found = storage.aws_storage_bundle_sources(["baseline", "java_runtime", "manager"], checkout, "/p", "/c", [], [])
+    assert {"dest": "roles/dsm", "src": f"{checkout}/roles/dsm"} in found

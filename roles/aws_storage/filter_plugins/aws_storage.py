@@ -16,7 +16,7 @@ description:
 positional: _input, checkout, playbook, cfg, collections, listings
 options:
   _input:
-    description: Roles to pack (C(aws_storage_bootstrap_roles)).
+    description: Roles to pack (C(aws_storage_bootstrap_roles)); their dependencies come along.
     type: list
     elements: str
     required: true
@@ -63,14 +63,17 @@ _value:
     - {src: /src/playbooks/bootstrap.yml, dest: bootstrap.yml}
     - {src: /src/roles/aws_storage/files/bootstrap.cfg, dest: ansible.cfg}
     - {src: /src/roles/manager, dest: roles/manager}
+    - {src: /src/roles/dsm, dest: roles/dsm}
     - {src: /home/me/.ansible/collections/ansible_collections/amazon/aws/plugins,
        dest: collections/ansible_collections/amazon/aws/plugins}
 """
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import yaml
 from ansible.errors import AnsibleFilterError
 
 # What a node needs of a collection to run its plugins.
@@ -92,6 +95,32 @@ def _collection_root(name: str, listing: Any) -> str:
     )
 
 
+def _with_dependencies(roles: Sequence[str], checkout: str) -> list[str]:
+    """``roles`` in order, each followed by the roles its meta/main.yml depends on, recursively; each role once.
+
+    A node runs the bundle's playbook offline, so a dependency left out fails there, not here.
+    """
+    packed: list[str] = []
+
+    def add(role: str) -> None:
+        if role in packed:
+            return
+        packed.append(role)
+        meta = Path(checkout, "roles", role, "meta", "main.yml")
+        try:
+            dependencies = (yaml.safe_load(meta.read_text()) or {}).get("dependencies") or []
+        except FileNotFoundError:
+            return
+        except yaml.YAMLError as error:
+            raise AnsibleFilterError(f"aws_storage_bundle_sources: {meta} is not YAML: {error}")
+        for dependency in dependencies:
+            add(dependency if isinstance(dependency, str) else dependency.get("role") or dependency["name"])
+
+    for role in roles:
+        add(role)
+    return packed
+
+
 def aws_storage_bundle_sources(roles: Sequence[str], checkout: str, playbook: str, cfg: str,
                                collections: Sequence[str], listings: Sequence[Any]) -> list[dict[str, str]]:
     """Every {src, dest} of the bootstrap bundle: playbook, configuration, roles, then each collection's parts."""
@@ -101,7 +130,7 @@ def aws_storage_bundle_sources(roles: Sequence[str], checkout: str, playbook: st
             " give one ansible-galaxy listing per collection, in the same order"
         )
     sources = [{"src": playbook, "dest": "bootstrap.yml"}, {"src": cfg, "dest": "ansible.cfg"}]
-    sources += [{"src": f"{checkout}/roles/{role}", "dest": f"roles/{role}"} for role in roles]
+    sources += [{"src": f"{checkout}/roles/{role}", "dest": f"roles/{role}"} for role in _with_dependencies(roles, checkout)]
     for name, listing in zip(collections, listings):
         relative = name.replace(".", "/")
         root = _collection_root(name, listing)
