@@ -1,4 +1,4 @@
-"""Unit tests for roles/manager/filter_plugins/manager.py (manager_secret_field, table-driven)."""
+"""Unit tests for roles/dsm/filter_plugins/dsm.py (dsm_secret_field, table-driven)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-PLUGIN = Path(__file__).resolve().parents[2] / "roles" / "manager" / "filter_plugins" / "manager.py"
-_spec = importlib.util.spec_from_file_location("manager_filters", PLUGIN)
+PLUGIN = Path(__file__).resolve().parents[2] / "roles" / "dsm" / "filter_plugins" / "dsm.py"
+_spec = importlib.util.spec_from_file_location("dsm_filters", PLUGIN)
 assert _spec is not None and _spec.loader is not None
-manager = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(manager)
+dsm = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dsm)
 
 
 @pytest.mark.parametrize("secret, key, value", [
@@ -29,6 +29,10 @@ _spec.loader.exec_module(manager)
     ('{"other": "x"}', "password", ""),
     ('{"password": ""}', "password", ""),
     ('{"password": null}', "password", ""),
+    # A JSON string an older ansible-core turned into a mapping on the way.
+    ({"username": "dsm", "password": "p@ss 1"}, "password", "p@ss 1"),
+    ({"password": ""}, "password", ""),
+    (["password"], "password", ""),
 ])
 def test_a_field_is_read_as_text_or_empty(secret, key, value):
-    assert manager.manager_secret_field(secret, key) == value
+    assert dsm.dsm_secret_field(secret, key) == value
