@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.task_files import tasks
+
 REPO = Path(__file__).resolve().parents[2]
 FILES = sorted([*REPO.glob("roles/*/tasks/*.yml"), *REPO.glob("playbooks/**/*.yml")])
 # amazon.aws.route53's `region` is a latency-routing attribute of the record, not the API's region:
@@ -21,19 +23,6 @@ FILES = sorted([*REPO.glob("roles/*/tasks/*.yml"), *REPO.glob("playbooks/**/*.ym
 GLOBAL_ONLY = {"amazon.aws.route53", "trusted_advisor_summary"}
 # Role modules built on AnsibleAWSModule.
 OWN_AWS_MODULES = {path.stem for path in REPO.glob("roles/*/library/*.py") if "AnsibleAWSModule" in path.read_text()}
-
-
-def tasks(node):
-    """Every task dict in a task file or playbook, blocks and handlers included."""
-    if isinstance(node, list):
-        for item in node:
-            yield from tasks(item)
-    elif isinstance(node, dict):
-        for key in ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always"):
-            if key in node:
-                yield from tasks(node[key])
-        if not any(key in node for key in ("tasks", "pre_tasks", "block", "hosts")):
-            yield node
 
 
 def aws_calls(path: Path):
