@@ -24,3 +24,16 @@ def test_no_os_setting_is_empty(role):
     for path in (p for p in OS_VARS if p.parts[-3] == role):
         for key, value in yaml.safe_load(path.read_text()).items():
             assert value not in (None, "", []), f"{path}: {key} is empty"
+
+
+# The names AWS documents for Amazon Linux 2023: Corretto 17 ("Amazon Corretto 17 Installation Instructions for
+# Amazon Linux 2023": dnf install java-17-amazon-corretto-headless), the PostgreSQL JDBC driver and HAProxy from
+# the AL2023 repository, RPM to list a package's files.
+@pytest.mark.parametrize("role, wanted", [
+    ("java_runtime", {"java-17-amazon-corretto-headless", "postgresql-jdbc", "rpm", "2023"}),
+    ("haproxy", {"haproxy", "socat", "openssl", "2023"}),
+])
+def test_amazon_linux_2023_settings_name_what_aws_documents(role, wanted):
+    values = yaml.safe_load((ROLES / role / "vars" / "Amazon.yml").read_text()).values()
+    named = {item for value in values for item in (value if isinstance(value, list) else [value])}
+    assert wanted <= named, f"{role}: Amazon.yml lacks {sorted(wanted - named)}"
