@@ -31,9 +31,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.support.ansible_run import run_playbook  # noqa: E402
-from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status  # noqa: E402
-from tests.support.load import SteadyLoad  # noqa: E402
+from lab.harness.ansible_run import run_playbook  # noqa: E402
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status  # noqa: E402
+from lab.harness.load import SteadyLoad  # noqa: E402
 
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 AUDIT_LOG = REPO / ".audit" / "change-window.jsonl"

@@ -44,7 +44,7 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from lab import emulator
-    from tests.support.ports import free_port
+    from lab.harness.ports import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would bury the figures
 

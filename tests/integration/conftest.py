@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.ansible_run import run_playbook
+from lab.harness.ansible_run import run_playbook
 
 
 @pytest.fixture(scope="module")

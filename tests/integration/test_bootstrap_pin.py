@@ -8,7 +8,7 @@ import sys
 
 import boto3
 
-from tests.support.ansible_run import run_playbook
+from lab.harness.ansible_run import run_playbook
 
 BUCKET = "pin-test-deployment"
 KEY = "bootstrap/settings.json"

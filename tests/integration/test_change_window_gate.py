@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import recap, run_playbook
+from lab.harness.ansible_run import recap, run_playbook
 
 IN_WINDOW = "2025-03-04T01:30:00Z"  # window closes at 04:00Z: 150 minutes left
 OUT_OF_WINDOW = "2025-03-05T01:30:00Z"  # Wednesday

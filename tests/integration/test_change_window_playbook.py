@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.ansible_run import run_playbook
+from lab.harness.ansible_run import run_playbook
 
 CALENDARS = [
     {"name": "nightly-window", "type": "DEFAULT_CLOSED", "timezone": "Europe/Berlin",

@@ -2,7 +2,7 @@
 
 import boto3
 
-from tests.support.ansible_run import recap, run_playbook
+from lab.harness.ansible_run import recap, run_playbook
 
 PLAY = """
 - name: A bucket in the emulated account

@@ -27,7 +27,7 @@ import pytest
 from tests.integration.least_privilege import (
     IAM_DOCS, LAB_VALUES, calls, denied, enforced, mark, render, role_credentials, user_with_policy, without,
 )
-from tests.support.ansible_run import recap, run_playbook
+from lab.harness.ansible_run import recap, run_playbook
 
 LAB = ["-i", "inventories/lab"]
 ESTATE = LAB_VALUES["Estate"]

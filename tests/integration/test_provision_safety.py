@@ -6,7 +6,7 @@ import json
 import boto3
 import pytest
 
-from tests.support.ansible_run import recap, run_playbook
+from lab.harness.ansible_run import recap, run_playbook
 
 LAB = ["-i", "inventories/lab"]
 

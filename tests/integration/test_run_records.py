@@ -19,8 +19,8 @@ import urllib.request
 import pytest
 
 from lab import ara_server
-from tests.support.ansible_run import REPO, run_playbook
-from tests.support.ports import free_port
+from lab.harness.ansible_run import REPO, run_playbook
+from lab.harness.ports import free_port
 
 LAB = ["-i", "inventories/lab"]
 ARA = [sys.executable, str(REPO / "lab" / "ara_server.py")]

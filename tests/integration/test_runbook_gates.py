@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from tests.integration.least_privilege import calls, mark
-from tests.support.ansible_run import run_playbook
+from lab.harness.ansible_run import run_playbook
 
 LAB = ["-i", "inventories/lab"]
 # Open every night 02:00-04:00 UTC, so the estate's RDS backup and maintenance windows lie inside it

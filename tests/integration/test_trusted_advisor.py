@@ -11,7 +11,7 @@ import sys
 import boto3
 import pytest
 
-from tests.support.ansible_run import run_playbook
+from lab.harness.ansible_run import run_playbook
 
 # The controller's own Python (with boto3) runs the module, as for the implicit localhost.
 LOCALHOST = ("-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # tests/conftest.py puts the repository on sys.path.
-from tests.support.containers import Lab, image
+from lab.harness.containers import Lab, image
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.support.containers import Lab, psql, run_postgres, wait_until
+from lab.harness.containers import Lab, psql, run_postgres, wait_until
 
 PING = "/rest/status/manager/current/ping"
 LB_PING = "/rest/status/manager/ping"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import REPO, run_playbook
+from lab.harness.ansible_run import REPO, run_playbook
 
 BUCKET = "dsm-production-deployment-1234"
 RENDER = f"""

@@ -15,9 +15,9 @@ import pytest
 import testinfra
 
 SCENARIO = Path(__file__).resolve().parents[1]
-# The project's own play-recap reader (tests/support/ansible_run.py).
+# The project's own play-recap reader (lab/harness/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
-from tests.support.ansible_run import recap  # noqa: E402
+from lab.harness.ansible_run import recap  # noqa: E402
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 LB = "haproxy-lb"
 NODES = ("haproxy-node-1", "haproxy-node-2")

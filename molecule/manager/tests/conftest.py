@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 SCENARIO = Path(__file__).resolve().parents[1]
-# The project's own play-recap reader (tests/support/ansible_run.py).
+# The project's own play-recap reader (lab/harness/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
-from tests.support.ansible_run import recap  # noqa: E402
+from lab.harness.ansible_run import recap  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 NODES = ("manager-node-1", "manager-node-2")
 LB = "manager-lb"

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.support.ansible_run import recap, run_playbook  # noqa: E402
+from lab.harness.ansible_run import recap, run_playbook  # noqa: E402
 
 LAB = ["-i", "inventories/lab"]
 ESTATE = "dsm-lab"

@@ -18,10 +18,10 @@ import pytest
 SCENARIO = Path(__file__).resolve().parents[1]
 REPO = SCENARIO.parents[1]
 sys.path.insert(0, str(REPO))
-from tests.support.ansible_run import recap, run_playbook  # noqa: E402
+from lab.harness.ansible_run import recap, run_playbook  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from tests.support.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
-from tests.support.load import SteadyLoad  # noqa: E402
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
+from lab.harness.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 AUDIT_LOG = Path(os.environ.get("ROLLING_UPGRADE_AUDIT_LOG", "/nonexistent"))
