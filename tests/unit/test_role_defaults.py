@@ -76,3 +76,16 @@ def test_no_role_but_dsm_writes_the_services_values_itself():
             for name in followers:
                 if name in written:
                     assert written[name] == "{{ %s }}" % shared, f"{role}: {name} is {written[name]!r}"
+
+
+def test_the_schedulers_engine_is_pinned_like_the_controller():
+    """The ops host's engine runs the same playbooks as the controller: each pin is requirements.txt's."""
+    pins = dict(line.split("==", 1) for line in (ROLES.parent / "requirements.txt").read_text().split()
+                if "==" in line and not line.startswith("#"))
+    scheduler = defaults("scheduler")
+    packages = [*scheduler["scheduler_python_packages"], *scheduler["scheduler_collections_packages"],
+                *scheduler["scheduler_run_records_packages"]]
+    assert len(packages) > 10
+    for package in packages:
+        name, version = package.split("==", 1)
+        assert pins.get(name) == version, f"scheduler pins {package}, requirements.txt {name}=={pins.get(name)}"
