@@ -44,11 +44,20 @@ def url(port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND) -> str:
     return f"http://{bind}:{port}"
 
 
+# SQLite as several runs write to it at once (scheduled jobs, a run's callback threads): each write transaction
+# takes the lock when it begins and waits for it up to 30 s. With Django's defaults (a deferred transaction, 5 s)
+# a read that turns into a write fails at once with "database is locked": 8 clients creating and labelling runs
+# got 70 answers 500 out of 200, so a run went unrecorded and its audit records lost their link.
+SQLITE_OPTIONS = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+
+
 def _server_env(bind: str) -> dict[str, str]:
     # ARA reads its settings.yaml and the SQLite file from ARA_BASE_DIR, and answers only the host names
     # ARA_ALLOWED_HOSTS lists (its default: the loopback names); an operator's own choice wins.
-    return {"ARA_BASE_DIR": str(STATE_DIR), "ARA_ALLOWED_HOSTS": json.dumps(["127.0.0.1", "localhost", bind]),
-            **os.environ}
+    env = {"ARA_BASE_DIR": str(STATE_DIR), "ARA_ALLOWED_HOSTS": json.dumps(["127.0.0.1", "localhost", bind])}
+    if "sqlite" in os.environ.get("ARA_DATABASE_ENGINE", "sqlite"):
+        env["ARA_DATABASE_OPTIONS"] = "@json " + json.dumps(SQLITE_OPTIONS)
+    return {**env, **os.environ}
 
 
 def _answers(port: int, bind: str) -> bool:

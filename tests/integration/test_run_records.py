@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -105,3 +107,35 @@ def test_the_web_interface_lists_the_runbooks_runs_in_a_real_browser(recorded, t
         path = re.search(r'href="/\?path=([^"]+)"', row).group(1)
         listed[path.rsplit("/", 1)[-1]] = status
     assert listed == {"change_window.yml": "completed", "site.yml": "failed", "rolling_upgrade.yml": "failed"}, listed
+
+
+def test_runs_recorded_at_the_same_time_are_all_recorded(ara):
+    """Scheduled jobs start together and ARA's callback writes from threads: SQLite must take every write, not answer
+    500 ("database is locked"), or a run goes unrecorded and its audit records lose their link."""
+    server, _ = ara
+
+    def call(method: str, path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(f"{server}/api/v1/{path}", data=json.dumps(body).encode(), method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, {}
+
+    def record(client: int) -> list[int]:
+        """Ten runs as ARA's callback starts them: the playbook created, then its labels set."""
+        answers = []
+        for run in range(10):
+            status, created = call("POST", "playbooks", {
+                "path": f"/concurrent/{client}-{run}.yml", "ansible_version": "2.19", "status": "running",
+                "controller": "test", "user": "test", "client_version": "1", "python_version": "3",
+                "server_version": "1", "labels": ["concurrent"]})
+            answers.append(status)
+            if "id" in created:
+                answers.append(call("PATCH", f"playbooks/{created['id']}", {"labels": ["concurrent", f"run-{run}"]})[0])
+        return answers
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = [code for client in pool.map(record, range(8)) for code in client]
+    assert (answers.count(201), answers.count(200)) == (80, 80), sorted(set(answers))
