@@ -172,12 +172,10 @@ def calendars_closed(*extra: str) -> list[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def bootstrap_settings():
-    """The node settings provision.yml writes for self-bootstrapping nodes, pinned to the converged version."""
-    s3 = boto3.client("s3")
-    if "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=SETTINGS_KEY):
-        s3.put_object(Bucket=BUCKET, Key=SETTINGS_KEY, Body=json.dumps({
-            "manager_version": "20.0.877", "manager_bucket": BUCKET, "manager_s3_prefix": "manager",
-            "estate_name": "molecule-rolling", "estate_region": "eu-west-1", "manager_db_host": DB}).encode())
+    """The node settings provision.yml writes for self-bootstrapping nodes, pinned to the converged version, written
+    by the role that writes them (once: the rolling upgrade re-pins them)."""
+    if "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=SETTINGS_KEY):
+        playbook("molecule/rolling_upgrade/bootstrap_settings.yml")
 
 
 def pinned_version() -> str:
