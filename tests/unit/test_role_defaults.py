@@ -27,7 +27,8 @@ def test_the_audit_log_shipped_and_rated_is_the_one_the_change_window_writes():
 
 # The service's facts (roles/dsm) and the role variables that must follow each of them.
 SHARED = {
-    "dsm_client_port": ["aws_load_balancers_listener_port", "aws_security_groups_lb_port", "haproxy_console_port"],
+    "dsm_client_port": ["aws_load_balancers_listener_port", "aws_security_groups_lb_port", "haproxy_console_port",
+                        "aws_dns_health_check_port"],
     "dsm_console_port": ["manager_port", "aws_load_balancers_console_port", "aws_security_groups_console_port",
                          "haproxy_backend_console_port"],
     "dsm_heartbeat_port": ["manager_heartbeat_port", "aws_load_balancers_heartbeat_port",
@@ -37,7 +38,7 @@ SHARED = {
     "dsm_deregistration_delay": ["aws_load_balancers_deregistration_delay"],
     "dsm_drain_timeout": ["lb_membership_drain_timeout"],
 }
-READERS = ["aws_load_balancers", "aws_security_groups", "haproxy", "lb_membership", "manager"]
+READERS = ["aws_dns", "aws_load_balancers", "aws_security_groups", "haproxy", "lb_membership", "manager"]
 # The suite's values, and an estate's own: 8443 rather than 443 and so on, a 120 s delay.
 OWN = {"dsm_client_port": 8443, "dsm_console_port": 14119, "dsm_heartbeat_port": 14120, "dsm_relay_port": 14122,
        "dsm_deregistration_delay": 120}
