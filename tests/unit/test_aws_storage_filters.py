@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 PLUGIN = Path(__file__).resolve().parents[2] / "roles" / "aws_storage" / "filter_plugins" / "aws_storage.py"
@@ -69,5 +70,6 @@ def test_the_roles_a_bundled_role_depends_on_come_along_once(tmp_path):
 
 def test_the_suites_bootstrap_roles_bring_the_shared_defaults():
     checkout = str(PLUGIN.parents[3])
-    found = storage.aws_storage_bundle_sources(["baseline", "java_runtime", "manager"], checkout, "/p", "/c", [], [])
+    roles = yaml.safe_load((PLUGIN.parents[1] / "defaults" / "main.yml").read_text())["aws_storage_bootstrap_roles"]
+    found = storage.aws_storage_bundle_sources(roles, checkout, "/p", "/c", [], [])
     assert {"dest": "roles/dsm", "src": f"{checkout}/roles/dsm"} in found
