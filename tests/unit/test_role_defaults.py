@@ -1,13 +1,12 @@
 """Defaults that two roles must share, because they name the same thing."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from lab.harness.ansible_run import run_playbook
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
@@ -62,10 +61,7 @@ def test_the_services_ports_and_drain_timings_are_set_once_for_every_role(tmp_pa
             "        content: \"{{ {" + ", ".join(f"'{n}': {n}" for n in names) + "} | to_json }}\"\n")
     play = tmp_path / "play.yml"
     play.write_text("".join(plays))
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(play), "-e", json.dumps(given)],
-                            cwd=ROLES.parent, env={**os.environ, "ANSIBLE_NOCOLOR": "1"}, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    run_playbook(play, "-e", json.dumps(given))
     values = {name: int(value) for role in READERS for name, value in json.loads((tmp_path / f"{role}.json").read_text()).items()}
     assert values == {name: expected[shared] for shared, followers in SHARED.items() for name in followers}
 
