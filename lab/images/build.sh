@@ -52,6 +52,9 @@ EOF
   printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
     >"$rootfs/etc/ssh/sshd_config.d/lab.conf"
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+  # apt's cache_valid_time reads an empty index as fresh by the directory's mtime: make it ancient, so
+  # the first converge on an image built within the hour still fetches the index.
+  touch -d @0 "$rootfs"/var/lib/apt/lists
   tar -C "$rootfs" -c . | docker import \
     --change 'ENV container=docker' \
     --change 'CMD ["/lib/systemd/systemd"]' - "$tag" >&2
@@ -64,7 +67,7 @@ else
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(echo "$packages" | tr ',' ' ')
     rm -f /usr/sbin/policy-rc.d
-    apt-get clean; rm -rf /var/lib/apt/lists/*" >&2
+    apt-get clean; rm -rf /var/lib/apt/lists/*; touch -d @0 /var/lib/apt/lists" >&2
   docker commit --change 'CMD ["/lib/systemd/systemd"]' "$builder" "$tag" >&2
 fi
 echo "$tag"
