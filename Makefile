@@ -77,8 +77,9 @@ lint: $(STAMP)
 	yamllint --strict .
 	ansible-lint
 
+# Every scenario under this checkout's names, subnets and ports (lab/checkout.py).
 molecule: $(STAMP) images manager
-	LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
+	eval "$$(python lab/checkout.py)"; LAB_BASE_IMAGE=$$(lab/images/build.sh base) molecule test --all
 
 pytest: $(STAMP) images manager browser
 	pytest tests

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Every test suite of `make test`, in parallel lanes, with a count that notices a suite that ran less than it has.
 
-The suites share no container, network, port or state: each molecule scenario names its own, the
-pytest suites start containers and emulators under unique names. So they run side by side in
+The suites share no container, network, port or state: each molecule scenario names its own under this
+checkout's prefix, subnets and ports (lab/checkout.py), with its molecule state under build/molecule, and
+the pytest suites start containers and emulators under unique names. So two checkouts test side by side too. So they run side by side in
 LANES, the suites of a lane one after another; each suite's output goes to its log under
 $TEST_LOG_DIR (default build/test-logs), and a line a suite says when it started and ended.
 
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from lab.checkout import checkout_env  # noqa: E402
 LOG_DIR = Path(os.environ.get("TEST_LOG_DIR", REPO / "build" / "test-logs"))
 
 
@@ -39,6 +42,7 @@ class Suite:
     command: list[str]
     tests: Path  # the directory of its test files, or its one test file
     ignore: tuple[Path, ...] = ()  # test files under ``tests`` that another suite runs
+    env: dict[str, str] = field(default_factory=dict)
     returncode: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -54,7 +58,9 @@ class Suite:
 
 
 def molecule(scenario: str) -> Suite:
-    return Suite(f"molecule-{scenario}", ["molecule", "test", "-s", scenario], REPO / "molecule" / scenario / "tests")
+    # Molecule keys its state by the checkout directory's name alone; two clones called alike would share it.
+    return Suite(f"molecule-{scenario}", ["molecule", "test", "-s", scenario], REPO / "molecule" / scenario / "tests",
+                 env={"MOLECULE_EPHEMERAL_DIRECTORY": str(REPO / "build" / "molecule" / scenario)})
 
 
 # The IAM-enforced runs (ten playbook runs, each as slow as a provision) are a pytest suite of their own.
@@ -117,7 +123,8 @@ def ran_tests(junit: Path) -> tuple[set[str], dict[str, int]]:
 def run(suite: Suite) -> None:
     say(f"{suite.name}: started (log {suite.log.relative_to(REPO) if suite.log.is_relative_to(REPO) else suite.log})")
     suite.junit.unlink(missing_ok=True)
-    env = {**os.environ, "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={suite.junit}".strip()}
+    env = {**os.environ, **suite.env,
+           "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={suite.junit}".strip()}
     began = time.monotonic()
     with suite.log.open("w") as log:
         suite.returncode = subprocess.run(suite.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
@@ -164,6 +171,9 @@ def checkout_audit() -> dict[str, tuple[int, int]]:
 
 def main() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    checkout = checkout_env()
+    os.environ.update(checkout)
+    say("this checkout's scenario names, subnets and ports: " + " ".join(f"{k}={v}" for k, v in checkout.items()))
     audit_before = checkout_audit()
     threads = [threading.Thread(target=lane, args=(suites,), daemon=True) for suites in LANES]
     for thread in threads:

@@ -8,8 +8,8 @@ Everything a Lab creates carries its random id in its name and is removed by Lab
         node = lab.run("node1", image("jre"))
         lab.exec(node, "systemctl is-active ssh")
 
-Containers run systemd as PID 1 with exactly SYSTEMD_FLAGS (no --privileged: it fails on
-the lab's kernel, and systemd does not need it with cgroup v1 mounted from the host).
+Containers run systemd as PID 1 as every lab instance does (lab/instance.yml: no --privileged, which
+fails on the lab's kernel; systemd does not need it with the host's cgroups mounted).
 """
 
 from __future__ import annotations
@@ -21,25 +21,20 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 
+# How every lab instance runs (lab/instance.yml, the one definition), as docker run's flags and command.
+_INSTANCE = yaml.safe_load((ROOT / "lab" / "instance.yml").read_text())["lab_instance_container"]
 SYSTEMD_FLAGS = [
-    "--cap-add",
-    "SYS_ADMIN",
-    "--security-opt",
-    "seccomp=unconfined",
-    "--security-opt",
-    "apparmor=unconfined",
-    "--cgroupns=host",
-    "-v",
-    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-    "--tmpfs",
-    "/run",
-    "--tmpfs",
-    "/run/lock",
-    "--tmpfs",
-    "/tmp",
+    *(flag for cap in _INSTANCE["capabilities"] for flag in ("--cap-add", cap)),
+    *(flag for opt in _INSTANCE["security_opts"] for flag in ("--security-opt", opt)),
+    f"--cgroupns={_INSTANCE['cgroupns_mode']}",
+    *(flag for volume in _INSTANCE["volumes"] for flag in ("-v", volume)),
+    *(flag for path in _INSTANCE["tmpfs"] for flag in ("--tmpfs", path)),
 ]
+SYSTEMD_COMMAND = _INSTANCE["command"]
 
 
 class WaitTimeout(AssertionError):
@@ -159,7 +154,7 @@ class Lab:
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
         self.containers.append(container)
-        docker(*args, image, "/lib/systemd/systemd")
+        docker(*args, image, SYSTEMD_COMMAND)
         self.wait_booted(container, boot_timeout)
         return container
 

@@ -2,8 +2,9 @@
 manager role tells the service to require TLS (dsm.properties), as RDS with rds.force_ssl would."""
 
 import pytest
+from conftest import node
 
-testinfra_hosts = ["docker://manager-db"]
+testinfra_hosts = ["ansible://manager-db"]
 NODES = ("manager-node-1", "manager-node-2")
 
 
@@ -28,6 +29,5 @@ def test_a_clear_text_login_is_refused(host):
 
 
 @pytest.mark.parametrize("name", NODES)
-def test_the_service_is_told_to_require_tls(host, name):
-    node = host.get_host(f"docker://{name}")
-    assert "database.PostgreSQL.connectionParameters=sslmode=require" in node.file("/opt/dsm/dsm.properties").content_string
+def test_the_service_is_told_to_require_tls(name):
+    assert "database.PostgreSQL.connectionParameters=sslmode=require" in node(name).file("/opt/dsm/dsm.properties").content_string

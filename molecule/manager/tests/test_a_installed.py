@@ -3,7 +3,7 @@
 from conftest import ADMIN_PASSWORD, DB_PASSWORD, ping_status, status
 
 # docker exec directly: an order of magnitude faster than a module run per check.
-testinfra_hosts = ["docker://manager-node-1", "docker://manager-node-2"]
+testinfra_hosts = ["ansible://manager-node-1", "ansible://manager-node-2"]
 
 
 def test_service_is_running_and_enabled(host):

@@ -3,7 +3,7 @@
 from conftest import ALL_UP, LB_CONSOLE, LB_HEARTBEAT_PORT, LB_RELAY, NODES, lb_servers, lb_version
 
 # docker exec directly: an order of magnitude faster than a module run per check.
-testinfra_hosts = ["docker://manager-lb"]
+testinfra_hosts = ["ansible://manager-lb"]
 
 
 def test_every_node_is_up_in_the_three_backends(host):

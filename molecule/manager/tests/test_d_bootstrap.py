@@ -13,7 +13,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import ADMIN_PASSWORD, DB_PASSWORD, INVENTORY, LICENSE, NODES, SCENARIO, node, ping_status, recap, status
+from conftest import (ADMIN_PASSWORD, DB_PASSWORD, INVENTORY, LICENSE, NODES, SCENARIO, node, ping_status, recap,
+                      scenario_container, status)
 
 FRESH = "manager-fresh"
 BUCKET = "molecule-manager-artifacts"
@@ -44,10 +45,10 @@ def bootstrapped():
     """The fresh container after its user data ran: (seconds it took, exit code, log)."""
     assert status(node(NODES[0]))["version"] == PINNED, "run after test_c: the cluster runs the pinned version"
     provision()
-    subprocess.run(["docker", "cp", str(USER_DATA), f"{FRESH}:/root/user-data.sh"], check=True)
+    subprocess.run(["docker", "cp", str(USER_DATA), f"{scenario_container(FRESH)}:/root/user-data.sh"], check=True)
     env = [arg for key, value in NODE_ENV.items() for arg in ("-e", f"{key}={value}")]
     started = time.monotonic()
-    run = subprocess.run(["docker", "exec", *env, FRESH, "bash", "/root/user-data.sh"],
+    run = subprocess.run(["docker", "exec", *env, scenario_container(FRESH), "bash", "/root/user-data.sh"],
                          capture_output=True, text=True, timeout=900)
     took = time.monotonic() - started
     log = node(FRESH).check_output("cat /var/log/dsm-bootstrap.log")

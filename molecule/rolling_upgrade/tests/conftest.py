@@ -20,7 +20,8 @@ REPO = SCENARIO.parents[1]
 sys.path.insert(0, str(REPO))
 from lab.harness.ansible_run import recap, run_playbook  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, node, ping_status, status  # noqa: E402,F401
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402,F401
+from lab.harness.lab_nodes import scenario_node as node  # noqa: E402
 from lab.harness.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
@@ -80,7 +81,7 @@ def audit_mark() -> int:
 def console_load(rate: float = 20.0) -> SteadyLoad:
     """Steady requests on the console flow of the load balancer, from this machine to the lb container."""
     address = subprocess.run(
-        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", LB],
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", scenario_container(LB)],
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     return SteadyLoad(f"https://{address}:443/rest/status/manager/ping", rate=rate, max_seconds=600)
@@ -162,7 +163,8 @@ def docker(*args: str) -> str:
 
 
 def booted(name: str) -> bool:
-    result = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True, text=True)
+    result = subprocess.run(["docker", "exec", scenario_container(name), "systemctl", "is-system-running"],
+                            capture_output=True, text=True)
     return result.stdout.strip() in ("running", "degraded")
 
 

@@ -69,7 +69,7 @@ def test_a_killed_installer_shell_and_a_node_lost_mid_upgrade():
         # The installer's shell only (argv[0] /bin/sh), not systemd-run beside it nor the JVM it started.
         node(first).check_output("pkill -KILL -f '^/bin/sh /var/cache/dsm/Manager-Linux-'")
         wait_for(lambda: installer_paused(lost), 300, f"the installer on {lost} to pause")
-        docker("stop", "--time", "1", lost)
+        docker("stop", "--time", "1", scenario_container(lost))
         output, recap = run.result()
     report = load.report
 
@@ -97,7 +97,7 @@ def test_the_lost_node_back_half_installed_is_put_back_by_site_on_the_version_be
     """Finding: site.yml as the repair started the half-installed node, waited for the old version and
     failed, then its reconcile put the node in rotation running the new version with a file saying old."""
     lost = NODES[2]
-    docker("start", lost)
+    docker("start", scenario_container(lost))
     wait_for(lambda: booted(lost), 120, f"{lost} to boot")
     assert node(lost).file(JOURNAL).exists, "the drill did not leave the node half-installed"
 

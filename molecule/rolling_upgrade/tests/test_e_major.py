@@ -19,7 +19,7 @@ def test_the_first_node_lost_during_a_major_upgrade_stops_the_run_before_any_oth
     mark = audit_mark()
     run = Background(upgrade, "-e", f"manager_version={TARGET}", expect_failure=True)
     wait_for(lambda: installer_paused(first), 240, f"the installer on {first} to pause")
-    docker("stop", "--time", "1", first)
+    docker("stop", "--time", "1", scenario_container(first))
     output, _ = run.result()
 
     assert f"{first} became unreachable during its upgrade" in output, output[-8000:]
@@ -27,7 +27,7 @@ def test_the_first_node_lost_during_a_major_upgrade_stops_the_run_before_any_oth
     # Nothing migrated: the other nodes still serve the old version.
     assert {status(node(name))["state"] for name in NODES[1:]} == {"Online"}
 
-    docker("start", first)
+    docker("start", scenario_container(first))
     wait_for(lambda: booted(first), 120, f"{first} to boot")
     node(first).check_output(f"rm -f {PAUSE_FILE}")
     assert node(first).file(JOURNAL).exists, "the drill did not leave the node half-installed"

@@ -21,7 +21,7 @@ JOBS = "/var/lib/scheduler/jobs"
 # The shortened schedules fire every 30 s and every minute; a run takes seconds.
 WAIT_S = 150
 # host_vars: scheduler_run_records_server, the ARA server prepare.yml starts.
-ARA = "http://172.30.91.1:5015"
+ARA = f"http://{os.environ['LAB_GATEWAY']}:{os.environ['LAB_ARA_PORT']}"
 
 
 def runs(host, job: str) -> list[str]:
