@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.support.task_files import tasks
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,22 +22,11 @@ def tags(node: dict) -> list[str]:
     return [given] if isinstance(given, str) else [str(tag) for tag in given]
 
 
-def with_blocks(node):
-    """Every task and block of a file: a block's own tags count too."""
-    if isinstance(node, list):
-        for item in node:
-            yield from with_blocks(item)
-    elif isinstance(node, dict):
-        yield node
-        for key in ("block", "rescue", "always"):
-            yield from with_blocks(node.get(key))
-
-
 @pytest.mark.parametrize("path", [p.relative_to(REPO).as_posix() for p in ROLE_FILES])
 def test_a_roles_tasks_are_tagged_with_its_own_phases_or_always(path):
     role = Path(path).parts[1]
     allowed = {"always", *(f"{role}-{phase}" for phase in PHASES)}
-    for task in with_blocks(yaml.safe_load((REPO / path).read_text())):
+    for task in tasks(yaml.safe_load((REPO / path).read_text()), blocks=True):
         stray = set(tags(task)) - allowed
         assert not stray, f"{path}: '{task.get('name')}' is tagged {sorted(stray)}; use one of {sorted(allowed)}"
 
@@ -70,5 +60,5 @@ def test_a_playbook_tags_a_role_with_its_name(path, role, given):
 def test_a_playbooks_own_plays_blocks_and_tasks_are_tagged_always_or_not_at_all(path):
     for play in yaml.safe_load((REPO / path).read_text()) or []:
         sections = [play.get(key) for key in ("pre_tasks", "tasks", "post_tasks", "handlers")]
-        for node in [play, *with_blocks(sections)]:
+        for node in [play, *tasks(sections, blocks=True)]:
             assert set(tags(node)) <= {"always"}, f"{path}: '{node.get('name')}' is tagged {tags(node)}"

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ SCENARIO = Path(__file__).resolve().parents[1]
 # The project's own play-recap reader (lab/harness/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
 from lab.harness.ansible_run import recap  # noqa: E402
+from lab.harness.containers import wait_until  # noqa: E402  (also the tests')
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 LB = "haproxy-lb"
 NODES = ("haproxy-node-1", "haproxy-node-2")
@@ -100,7 +100,5 @@ def actions(*names: str) -> tuple[str, str]:
 def all_nodes_in_service(runtime):
     """A test starts with both nodes ready and UP in every backend (set through the runtime API: quicker)."""
     runtime.command("; ".join(f"set server {b}/{n} state ready" for b in BACKENDS for n in NODES))
-    deadline = time.monotonic() + 30
-    while any(row["status"] != "UP" for row in runtime.servers().values()):
-        assert time.monotonic() < deadline, f"servers not UP: {runtime.servers()}"
-        time.sleep(0.5)
+    wait_until(lambda: all(row["status"] == "UP" for row in runtime.servers().values()), 30,
+               "every server UP in every backend")

@@ -2,11 +2,10 @@
 gracefully, keep it out across reloads, bring it back, and say why when a wait times out."""
 
 import os
-import time
 
 import testinfra.utils.ansible_runner
 
-from conftest import BACKENDS, LB, actions, ansible_host
+from conftest import BACKENDS, LB, actions, ansible_host, wait_until
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
@@ -25,13 +24,6 @@ def flow_banner(lb, port):
     return lb.check_output(
         f"python3 -c 'import socket; print(socket.create_connection((\"127.0.0.1\", {port}), 5).recv(100).decode())'"
     )
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.5)
 
 
 def test_deregister_takes_the_node_out_of_every_flow(all_nodes_in_service, membership, runtime, lb):
@@ -108,7 +100,8 @@ def test_drain_waits_for_open_connections_and_names_them(all_nodes_in_service, m
         "time.sleep(120)' >/dev/null 2>&1 &"
     )
     try:
-        wait_for(lambda: lb.file("/tmp/held").exists and f"relay {NODE1}" in lb.file("/tmp/held").content_string)
+        wait_until(lambda: lb.file("/tmp/held").exists and f"relay {NODE1}" in lb.file("/tmp/held").content_string,
+                   20, f"the held relay connection to reach {NODE1}")
 
         output, _ = membership(
             "--limit", NODE1, *actions("deregister"), "-e", "lb_membership_drain_timeout=3", expect_failure=True
@@ -134,7 +127,7 @@ def test_wait_healthy_names_the_failing_check(all_nodes_in_service, membership, 
     node1 = ansible_host(NODE1)
     node1.check_output("systemctl stop standin-manager")
     try:
-        wait_for(lambda: runtime.status(NODE1)["be_console"].startswith("DOWN"))
+        wait_until(lambda: runtime.status(NODE1)["be_console"].startswith("DOWN"), 20, f"{NODE1} DOWN in be_console")
         output, _ = membership(
             "--limit", NODE1, *actions("wait_healthy"), "-e", "lb_membership_healthy_timeout=2", expect_failure=True
         )

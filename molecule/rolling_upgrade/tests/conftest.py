@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import boto3
@@ -22,6 +21,7 @@ from lab.harness.ansible_run import recap, run_playbook  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
 from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402,F401
 from lab.harness.lab_nodes import scenario_node as node  # noqa: E402
+from lab.harness.containers import wait_until  # noqa: E402,F401  (re-exported for the tests)
 from lab.harness.load import SteadyLoad  # noqa: E402
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
@@ -134,21 +134,6 @@ class Background:
         if self._error:
             raise self._error
         return self._result
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    """Polls predicate() until it is truthy (bounded); fails naming what was awaited. A probe that fails
-    (a node's curl while its service is down) counts as "not yet"."""
-    deadline, last_error = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except AssertionError as err:  # testinfra's check_output on a non-zero exit
-            value, last_error = None, err
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"waited {timeout} s for {what}" + (f"; last probe: {last_error}" if last_error else ""))
 
 
 def installer_paused(name: str) -> bool:

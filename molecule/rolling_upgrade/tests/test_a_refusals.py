@@ -7,7 +7,7 @@ import textwrap
 import time
 
 from conftest import (ALL_UP, DB, LB, NEXT_OPENING, NODES, audit, audit_mark, calendars_closed, dumps, lb_servers, main_pid,
-                      main_pids, node, ping_status, playbook, site, upgrade, versions, wait_for)
+                      main_pids, node, ping_status, playbook, site, upgrade, versions, wait_until)
 
 
 def test_closed_window_refuses_and_changes_nothing():
@@ -117,9 +117,9 @@ def test_a_killed_service_comes_back_by_itself():
     before = main_pid(host)
     host.check_output(f"kill -TERM {before}")
     # Bounds for a busy 2-core machine (a JVM start took over 30 s there): the point is that it comes back.
-    wait_for(lambda: main_pid(host) not in (0, before) and ping_status(host) == 200, 120,
+    wait_until(lambda: main_pid(host) not in (0, before) and ping_status(host) == 200, 120,
              "dsm_s to come back and answer its ping after SIGTERM")
-    wait_for(lambda: lb_servers(node(LB)) == ALL_UP, 60, "every node UP in every backend")
+    wait_until(lambda: lb_servers(node(LB)) == ALL_UP, 60, "every node UP in every backend")
 
 
 def test_a_readiness_wait_on_a_dead_service_fails_at_once(tmp_path):
@@ -147,5 +147,5 @@ def test_a_readiness_wait_on_a_dead_service_fails_at_once(tmp_path):
         host.check_output("systemctl start dsm_s")
     assert "the service is not running and will not start by itself" in output, output[-3000:]
     assert took < 60, f"the wait took {took:.0f} s on a stopped service"
-    wait_for(lambda: ping_status(host) == 200, 60, "dsm_s to answer its ping again")
-    wait_for(lambda: lb_servers(node(LB)) == ALL_UP, 30, "every node UP in every backend")
+    wait_until(lambda: ping_status(host) == 200, 60, "dsm_s to answer its ping again")
+    wait_until(lambda: lb_servers(node(LB)) == ALL_UP, 30, "every node UP in every backend")

@@ -6,7 +6,7 @@ it has replaced the files (PAUSE_FILE): the window each fault is injected in."""
 
 from conftest import (ALL_UP, BACKENDS, DB, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
                       console_load, docker, installer_paused, lb_servers, node, ping_status, site, status, upgrade,
-                      versions, wait_for)
+                      versions, wait_until)
 
 TARGET, BEFORE = "20.0.970", "20.0.950"
 
@@ -33,7 +33,7 @@ def test_database_restart_under_the_installer_rolls_the_node_back_and_the_verdic
     pause_installer(first, 15)
     mark = audit_mark()
     run = Background(upgrade, "-e", f"manager_version={TARGET}", expect_failure=True)
-    wait_for(lambda: installer_paused(first), 240, f"the installer on {first} to pause with its files replaced")
+    wait_until(lambda: installer_paused(first), 240, f"the installer on {first} to pause with its files replaced")
     node(DB).check_output("systemctl restart postgresql@15-main")
     output, _ = run.result()
     clear_pauses()
@@ -44,7 +44,7 @@ def test_database_restart_under_the_installer_rolls_the_node_back_and_the_verdic
     assert not node(first).file(JOURNAL).exists, "the install journal is still open"
     assert node(first).file("/opt/dsm.failed/dsm-manager.jar").exists, "the failed installation was not kept"
     assert versions() == {name: BEFORE for name in NODES}
-    wait_for(lambda: lb_servers(node(LB)) == ALL_UP, 30, "every node UP in every backend")
+    wait_until(lambda: lb_servers(node(LB)) == ALL_UP, 30, "every node UP in every backend")
     # The verdict says exactly that, from what was read after the rollback.
     assert (f"The upgrade of {first} to {TARGET} failed and the node runs {BEFORE} again (rolled back from its backup), "
             "back in every load balancer") in output, output[-8000:]
@@ -65,10 +65,10 @@ def test_a_killed_installer_shell_and_a_node_lost_mid_upgrade():
     mark = audit_mark()
     with console_load() as load:
         run = Background(upgrade, "-e", f"manager_version={TARGET}", expect_failure=True)
-        wait_for(lambda: installer_paused(first), 240, f"the installer on {first} to pause")
+        wait_until(lambda: installer_paused(first), 240, f"the installer on {first} to pause")
         # The installer's shell only (argv[0] /bin/sh), not systemd-run beside it nor the JVM it started.
         node(first).check_output("pkill -KILL -f '^/bin/sh /var/cache/dsm/Manager-Linux-'")
-        wait_for(lambda: installer_paused(lost), 300, f"the installer on {lost} to pause")
+        wait_until(lambda: installer_paused(lost), 300, f"the installer on {lost} to pause")
         docker("stop", "--time", "1", scenario_container(lost))
         output, recap = run.result()
     report = load.report
@@ -98,14 +98,14 @@ def test_the_lost_node_back_half_installed_is_put_back_by_site_on_the_version_be
     failed, then its reconcile put the node in rotation running the new version with a file saying old."""
     lost = NODES[2]
     docker("start", scenario_container(lost))
-    wait_for(lambda: booted(lost), 120, f"{lost} to boot")
+    wait_until(lambda: booted(lost), 120, f"{lost} to boot")
     assert node(lost).file(JOURNAL).exists, "the drill did not leave the node half-installed"
 
     output, _ = site("--limit", f"{lost},{LB},{DB}", "-e", f"manager_version={BEFORE}")
 
     assert files_and_running(lost) == (BEFORE, BEFORE, "Online")
     assert not node(lost).file(JOURNAL).exists
-    wait_for(lambda: lb_servers(node(LB)) == ALL_UP, 60, "every node UP in every backend")
+    wait_until(lambda: lb_servers(node(LB)) == ALL_UP, 60, "every node UP in every backend")
     assert f"{lost}: runs {BEFORE} (files {BEFORE}), dsm_s active, ping 200 Online" in output
 
 

@@ -8,7 +8,7 @@ upgraded node alone and upgrades the rest."""
 import json
 
 from conftest import (ALL_UP, DB, FAULT_FILE, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
-                      docker, dumps, installer_paused, lb_servers, node, pinned_version, status, upgrade, wait_for)
+                      docker, dumps, installer_paused, lb_servers, node, pinned_version, status, upgrade, wait_until)
 
 TARGET = "21.0.211"
 
@@ -18,7 +18,7 @@ def test_the_first_node_lost_during_a_major_upgrade_stops_the_run_before_any_oth
     node(first).check_output(f"mkdir -p /etc/dsm-lab && echo 30 > {PAUSE_FILE}")
     mark = audit_mark()
     run = Background(upgrade, "-e", f"manager_version={TARGET}", expect_failure=True)
-    wait_for(lambda: installer_paused(first), 240, f"the installer on {first} to pause")
+    wait_until(lambda: installer_paused(first), 240, f"the installer on {first} to pause")
     docker("stop", "--time", "1", scenario_container(first))
     output, _ = run.result()
 
@@ -28,7 +28,7 @@ def test_the_first_node_lost_during_a_major_upgrade_stops_the_run_before_any_oth
     assert {status(node(name))["state"] for name in NODES[1:]} == {"Online"}
 
     docker("start", scenario_container(first))
-    wait_for(lambda: booted(first), 120, f"{first} to boot")
+    wait_until(lambda: booted(first), 120, f"{first} to boot")
     node(first).check_output(f"rm -f {PAUSE_FILE}")
     assert node(first).file(JOURNAL).exists, "the drill did not leave the node half-installed"
 
