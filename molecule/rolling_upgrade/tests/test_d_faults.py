@@ -5,8 +5,8 @@ the repair and re-run that follow. The stand-in's installer pauses, on the node 
 it has replaced the files (PAUSE_FILE): the window each fault is injected in."""
 
 from conftest import (ALL_UP, BACKENDS, DB, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
-                      console_load, docker, installer_paused, lb_servers, node, ping_status, site, status, upgrade,
-                      versions, wait_until)
+                      console_load, docker, installer_paused, lb_servers, node, ping_status, scenario_container, site,
+                      status, upgrade, versions, wait_until)
 
 TARGET, BEFORE = "20.0.970", "20.0.950"
 

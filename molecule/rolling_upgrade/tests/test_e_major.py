@@ -8,7 +8,8 @@ upgraded node alone and upgrades the rest."""
 import json
 
 from conftest import (ALL_UP, DB, FAULT_FILE, JOURNAL, LB, NODES, PAUSE_FILE, Background, audit, audit_mark, booted,
-                      docker, dumps, installer_paused, lb_servers, node, pinned_version, status, upgrade, wait_until)
+                      docker, dumps, installer_paused, lb_servers, node, pinned_version, scenario_container, status,
+                      upgrade, wait_until)
 
 TARGET = "21.0.211"
 
