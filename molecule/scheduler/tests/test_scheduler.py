@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
+from statistics import median
 
 import boto3
 import testinfra.utils.ansible_runner
@@ -22,6 +24,12 @@ JOBS = "/var/lib/scheduler/jobs"
 WAIT_S = 150
 # host_vars: scheduler_run_records_server, the ARA server prepare.yml starts.
 ARA = f"http://{os.environ['LAB_GATEWAY']}:{os.environ['LAB_ARA_PORT']}"
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 time, in UTC when it names no offset (ARA's API)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def runs(host, job: str) -> list[str]:
@@ -99,6 +107,19 @@ def test_scheduled_runs_are_recorded_in_ara_and_the_audit_log_links_them(host):
     assert records and all(record["run_record"].startswith(f"{ARA}/playbooks/") for record in records), records[-3:]
     with urllib.request.urlopen(records[-1]["run_record"], timeout=10) as page:
         assert page.status == 200
+    # From the timer firing (systemd starting the unit, in its journal) to the run's record in ARA, for every recorded run.
+    fired = sorted(_instant(line.split()[0]) for line in host.check_output(
+        "journalctl -u scheduler-window-open.service -o short-iso-precise --no-pager | grep ' systemd\[1\]: Starting ' || true")
+        .splitlines())
+    delays = sorted((created - max(t for t in fired if t <= created)).total_seconds()
+                    # window-open's runs: the ones that completed (window-closed's fail).
+                    for created in (_instant(r["created"]) for r in playbooks
+                                    if r["path"].endswith("/playbooks/change_window.yml") and r["status"] == "completed")
+                    if any(t <= created for t in fired))
+    assert delays, "no recorded run follows a start of scheduler-window-open in its journal"
+    print(f"timer fired -> run recorded in ARA: median {median(delays):.1f} s, max {delays[-1]:.1f} s, {len(delays)} runs")
+    # A run is recorded as it starts, long before the job's timeout of 5 minutes.
+    assert delays[-1] < 300, delays
 
 
 def test_a_bad_schedule_installs_nothing(host):
