@@ -24,6 +24,20 @@ def test_the_audit_log_shipped_and_rated_is_the_one_the_change_window_writes():
     assert defaults("compliance")["compliance_audit_log"] == written
 
 
+SECURE_LOGGING = sorted((path.parts[-3], name) for path in ROLES.glob("*/defaults/main.yml")
+                        for name in (yaml.safe_load(path.read_text()) or {}) if name.endswith("_secure_logging"))
+
+
+def test_roles_hide_secrets_at_all():
+    assert len(SECURE_LOGGING) >= 4
+
+
+@pytest.mark.parametrize("role, name", SECURE_LOGGING)
+def test_every_secure_logging_switch_follows_the_suites(role, name):
+    """One switch for the suite (ops_secure_logging, run_inputs) turns every role's on or off; on when unset."""
+    assert defaults(role)[name] == "{{ ops_secure_logging | default(true) }}"
+
+
 # The service's facts (roles/dsm) and the role variables that must follow each of them.
 SHARED = {
     "dsm_client_port": ["aws_load_balancers_listener_port", "aws_security_groups_lb_port", "haproxy_console_port",
