@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,7 @@
 
 The suites share no container, network, port or state: each molecule scenario names its own under this
 checkout's prefix, subnets and ports (lab/checkout.py), with its molecule state under build/molecule, and
-the pytest suites start containers and emulators under unique names. So two checkouts test side by side too. So they run side by side in
+the pytest suites start containers and emulators under unique names. So they run side by side in
 LANES, the suites of a lane one after another; each suite's output goes to its log under
 $TEST_LOG_DIR (default build/test-logs), and a line a suite says when it started and ended.
 
