@@ -12,7 +12,7 @@ containers (an ops host running scheduled jobs) reach, and the controller too.
 
 The database is SQLite in $LAB_STATE_DIR/ara (default .lab/ara). ARA's own settings choose another:
 ARA_DATABASE_ENGINE=django.db.backends.postgresql with ARA_DATABASE_NAME, _USER, _PASSWORD, _HOST and
-_PORT puts the records in a PostgreSQL server (the lab's, for one), given the psycopg2 driver.
+_PORT puts the records in a PostgreSQL server (the lab's, for one; requirements.txt pins the driver).
 Runs are recorded when $OPS_RUN_RECORDS is "ara" (callback_plugins/run_records.py).
 """
 

@@ -1,7 +1,7 @@
 """Run records people can browse: with $OPS_RUN_RECORDS=ara every run is recorded in ARA's API server
-(lab/ara_server.py, SQLite), the audit log's records link to the run that wrote them, and ARA's web interface
-lists the runbook's runs with their status, in a real headless browser. Without the switch nothing is
-recorded.
+(lab/ara_server.py: SQLite, or PostgreSQL by ARA's own settings), the audit log's records link to the run
+that wrote them, and ARA's web interface lists the runbook's runs with their status, in a real headless
+browser. Without the switch nothing is recorded.
 
 The runs are the runbook's own playbooks against the lab inventory: change_window.yml inside its window
 (completed), site.yml refused by a closed window, rolling_upgrade.yml refused for a misspelt variable
@@ -24,6 +24,7 @@ import pytest
 
 from lab import ara_server
 from lab.harness.ansible_run import REPO, run_playbook
+from lab.harness.containers import Lab, psql, run_postgres
 from lab.harness.ports import free_port
 
 LAB = ["-i", "inventories/lab"]
@@ -38,11 +39,13 @@ def api(server: str, path: str) -> dict:
 
 
 @contextlib.contextmanager
-def ara_of_its_own(prerequisites: dict, state_dir: Path):
-    """An ARA server (SQLite in state_dir) on a free port: its address, and the environment of a recorded run."""
+def ara_of_its_own(prerequisites: dict, state_dir: Path, database: dict | None = None):
+    """An ARA server on a free port, its settings in state_dir and its records in SQLite there, or in the database
+    ARA's own settings name (ARA_DATABASE_*): its address, and the environment of a recorded run."""
     port = free_port()
     env = {"LAB_STATE_DIR": str(state_dir), "LAB_ARA_PORT": str(port)}
-    subprocess.run([*ARA, "start"], env={**prerequisites, **env}, check=True, capture_output=True, timeout=120)
+    subprocess.run([*ARA, "start"], env={**prerequisites, **env, **(database or {})}, check=True, capture_output=True,
+                   timeout=120)
     try:
         yield ara_server.url(port), {**prerequisites, **ara_server.recording_env(port)}
     finally:
@@ -127,6 +130,30 @@ def test_runs_recorded_at_the_same_time_are_all_recorded(prerequisites, tmp_path
     with ara_of_its_own(prerequisites, tmp_path) as (server, _):
         answers = record_concurrently(server)
     assert (answers.count(201), answers.count(200)) == (80, 80), sorted(set(answers))
+
+
+def test_runs_can_be_recorded_in_postgresql(prerequisites, tmp_path):
+    """ARA's PostgreSQL option, on a PostgreSQL 15 server made from the lab's database image: the run is in the
+    database's own tables, no SQLite file is made, and the database password is only in ARA's settings file,
+    which only its owner reads."""
+    password = "ara-Records-1f9c"
+    with Lab("ara") as lab:
+        db = run_postgres(lab, "ara-db", database="ara", user="ara", password=password)
+        database = {"ARA_DATABASE_ENGINE": "django.db.backends.postgresql", "ARA_DATABASE_NAME": "ara",
+                    "ARA_DATABASE_USER": "ara", "ARA_DATABASE_PASSWORD": password,
+                    "ARA_DATABASE_HOST": lab.ip(db), "ARA_DATABASE_PORT": "5432"}
+        with ara_of_its_own(prerequisites, tmp_path, database) as (server, env):
+            log = tmp_path / "audit.jsonl"
+            run_playbook("playbooks/change_window.yml", *LAB, "-e", json.dumps(
+                {"change_window_calendars": OPEN_NOW, "change_window_audit_log": str(log)}), env=env)
+            listed = [(p["path"].rsplit("/", 1)[-1], p["status"]) for p in api(server, "playbooks")["results"]]
+        stored = psql(lab, db, "SELECT path, status FROM playbooks", database="ara").split()
+    assert listed == [("change_window.yml", "completed")], listed
+    assert [row.rsplit("/", 1)[-1] for row in stored] == ["change_window.yml|completed"], stored
+    state = tmp_path / "ara"
+    assert not list(state.glob("*.sqlite")), sorted(state.iterdir())
+    assert password not in (state / "server.log").read_text()
+    assert (state / "settings.yaml").stat().st_mode & 0o077 == 0
 
 
 def record_concurrently(server: str) -> list[int]:
