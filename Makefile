@@ -93,30 +93,16 @@ bench: lab
 	python bench/site_noop.py
 
 # The execution environment AWX / Automation Platform would run the suite in (execution-environment.yml),
-# built offline from the lab's base image with the controller's wheels; then two runbook pages run in it
-# through ansible-navigator, as AWX jobs would: change_window.yml, and health.yml against the lab (make lab
-# first), over this machine's network (SSH on 127.0.0.1, the emulator at the lab gateway). Prints the build
-# time and the image's size; a page that fails fails the target.
-EE_IMAGE := dsm-ops-ee:latest
-# The options of a run in the image, written after the page: a page written after them would be read as their value.
-EE_RUN := --mode stdout --execution-environment true \
-  --execution-environment-image $(EE_IMAGE) --pull-policy never --container-engine docker \
-  --container-options=--network=host --playbook-artifact-enable false --log-file build/ee/ansible-navigator.log \
-  --pass-environment-variable AWS_ENDPOINT_URL --pass-environment-variable AWS_ACCESS_KEY_ID \
-  --pass-environment-variable AWS_SECRET_ACCESS_KEY --pass-environment-variable AWS_DEFAULT_REGION \
-  --set-environment-variable ANSIBLE_CACHE_PLUGIN_CONNECTION=/tmp/facts \
-  --set-environment-variable OPS_AUDIT_LOG=/tmp/audit/change-window.jsonl
+# built offline from the lab's base image with the controller's wheels (lab/ee.py, once per recipe; it
+# prints the build time and size); then two runbook pages run in it through ansible-navigator, as AWX jobs
+# would: change_window.yml, and health.yml against the lab's nodes, over this machine's network. A page
+# that fails fails the target. make test runs both pages in the image too (tests/ee).
 ee: export AWS_ENDPOINT_URL := http://$(call lab_var,lab_network_gateway):$(call lab_var,lab_emulator_port)
 ee: lab
-	rm -rf build/ee && mkdir -p build/ee/wheels
-	pip wheel --quiet --wheel-dir build/ee/wheels -r requirements.txt bindep pyyaml packaging dumb-init==1.2.5
-	start=$$(date +%s); \
-	ansible-builder build --file execution-environment.yml --context build/ee/context --container-runtime docker \
-	  --tag $(EE_IMAGE) --build-arg EE_BASE_IMAGE=$$(lab/images/build.sh base) --verbosity 1; \
-	echo "ee: built $(EE_IMAGE) in $$(( $$(date +%s) - start )) s, $$(docker image inspect --format '{{.Size}}' $(EE_IMAGE) | awk '{printf "%.0f MB", $$1/1e6}')"
-	ansible-navigator run playbooks/change_window.yml $(EE_RUN) -i inventories/lab \
+	python lab/ee.py build
+	python lab/ee.py run playbooks/change_window.yml -i inventories/lab \
 	  -e '{"change_window_calendars": [{"name": "open", "type": "DEFAULT_OPEN", "timezone": "Etc/UTC", "events": []}]}'
-	ansible-navigator run playbooks/health.yml $(EE_RUN) -i inventories/lab
+	python lab/ee.py run playbooks/health.yml -i inventories/lab
 
 # A rolling upgrade under load: the lab is rebuilt on 20.0.877 first, then upgraded twice.
 bench-upgrade: $(STAMP) manager

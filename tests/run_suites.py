@@ -63,13 +63,15 @@ def molecule(scenario: str) -> Suite:
                  env={"MOLECULE_EPHEMERAL_DIRECTORY": str(REPO / "build" / "molecule" / scenario)})
 
 
-# The IAM-enforced runs (ten playbook runs, each as slow as a provision) are a pytest suite of their own.
+# The IAM-enforced runs (ten playbook runs, each as slow as a provision) are a pytest suite of their own, and so
+# are the runs in the execution environment's image (its build takes minutes, once per recipe).
 IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
+EE_TESTS = REPO / "tests" / "ee" / "test_execution_environment.py"
 
-# Four lanes, balanced on the minutes of a fresh-clone run (CI10: 39.4; 1.7 + 7.9 + 25.2; 27.9 of which
-# 12.7 the teardown tests, since moved to the provision scenario; 20.1 + 11.4 + 6.2): the longest scenario
-# alone; the other node scenarios; the pytest suites, then the provisioning scenario; the IAM-enforced
-# runs, then the scheduler scenario. Most of a lane's time is spent waiting on containers, the package
+# Four lanes, balanced on the minutes of a fresh-clone run (CI21: 35.3; 1.4 + 6.9 + 22.6; 12.1 + 17.8;
+# 12.3 + 10.2, before the execution environment's suite): the longest scenario alone; the other node
+# scenarios; the pytest suites, then the provisioning scenario; the IAM-enforced runs, the scheduler
+# scenario, then the runs in the execution environment. Most of a lane's time is spent waiting on containers, the package
 # mirror and the emulator, so four lanes share two cores; a fifth saturated them (load 12 to 20) and the
 # tests that hold a steady load on the console failed requests. The cores are busy throughout (CI8: 0 %
 # idle): the other lanes at nice 5 left the first lane no faster (40.7 min against 37.8) and the others
@@ -77,9 +79,11 @@ IAM_TESTS = REPO / "tests" / "integration" / "test_least_privilege.py"
 LANES: list[list[Suite]] = [
     [molecule("rolling_upgrade")],
     [molecule("default"), molecule("haproxy"), molecule("manager")],
-    [Suite("pytest", ["pytest", "tests", f"--ignore={IAM_TESTS.relative_to(REPO)}"], REPO / "tests", (IAM_TESTS,)),
+    [Suite("pytest", ["pytest", "tests", *(f"--ignore={path.relative_to(REPO)}" for path in (IAM_TESTS, EE_TESTS))],
+           REPO / "tests", (IAM_TESTS, EE_TESTS)),
      molecule("provision")],
-    [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS), molecule("scheduler")],
+    [Suite("pytest-iam", ["pytest", str(IAM_TESTS.relative_to(REPO))], IAM_TESTS), molecule("scheduler"),
+     Suite("pytest-ee", ["pytest", str(EE_TESTS.relative_to(REPO))], EE_TESTS)],
 ]
 
 _print_lock = threading.Lock()
