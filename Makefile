@@ -19,7 +19,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 help:
 	@echo "make lab       bring the lab up and run the main job on it"
 	@echo "make lab-down  remove the lab"
-	@echo "make test      yamllint, ansible-lint, every molecule scenario, the pytest suites"
+	@echo "make test      yamllint, ansible-lint, pyflakes, every molecule scenario, the pytest suites"
 	@echo "make bench     tuned ansible.cfg against Ansible's defaults on the lab"
 	@echo "make bench-upgrade  patch then major rolling upgrade under load on a rebuilt lab"
 	@echo "make bench-faults   fault drills under load on a rebuilt lab: failed requests, time to full capacity"
@@ -76,6 +76,7 @@ lab-down: $(STAMP)
 lint: $(STAMP)
 	yamllint --strict .
 	ansible-lint
+	python -m pyflakes $$(git ls-files '*.py')
 
 # Every scenario under this checkout's names, subnets and ports (lab/checkout.py).
 molecule: $(STAMP) images manager

@@ -7,10 +7,9 @@ import csv
 import io
 import json
 import os
-from functools import cache
 
 import testinfra
-import yaml
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 PING = "https://127.0.0.1:4119/rest/status/manager/current/ping"
 STATUS = "https://127.0.0.1:4119/rest/status/manager/version"
@@ -22,26 +21,20 @@ def node(name: str):
     return testinfra.get_host(f"docker://{name}")
 
 
-@cache
-def _scenario_hosts(inventory: str) -> dict[str, dict]:
-    groups = yaml.safe_load(open(inventory, encoding="utf-8")) or {}
-    return {name: host_vars or {} for group in groups.values() for name, host_vars in (group.get("hosts") or {}).items()
-            if host_vars}
+def scenario_node(name: str):
+    """The instance a molecule scenario's inventory calls NAME, as testinfra's Ansible runner reads that inventory:
+    a docker host, since molecule/platform/create.yml gives every instance the docker connection and its
+    container's name (under this checkout's prefix) as ansible_host."""
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    host = AnsibleRunner.get_runner(inventory).get_host(name)
+    if host.backend.NAME != "docker":
+        raise KeyError(f"{name} is not a container of {inventory}: is the scenario created?")
+    return host
 
 
 def scenario_container(name: str) -> str:
-    """Docker's name for the instance a molecule scenario's inventory calls NAME: its ansible_host, which
-    molecule/platform/create.yml gave it under this checkout's prefix."""
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    try:
-        return _scenario_hosts(inventory)[name]["ansible_host"]
-    except KeyError:
-        raise KeyError(f"{name} has no ansible_host in {inventory}: is the scenario created?") from None
-
-
-def scenario_node(name: str):
-    """The instance a molecule scenario's inventory calls NAME."""
-    return node(scenario_container(name))
+    """Docker's name for the instance a molecule scenario's inventory calls NAME."""
+    return scenario_node(name).backend.name
 
 
 def main_pid(host) -> int:
@@ -57,7 +50,12 @@ def status(host) -> dict:
     return json.loads(host.check_output(f"curl -sk {STATUS}"))
 
 
-def lb_servers(lb) -> dict[tuple[str, str], str]:
-    """Status of every server of every backend, from `show stat` on the lb's admin socket."""
+def lb_stat(lb) -> dict[tuple[str, str], dict[str, str]]:
+    """`show stat` of every server of every backend, from the lb's admin socket: {(backend, server): row}."""
     stat = lb.check_output("echo 'show stat -1 4 -1' | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock")
-    return {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
+    return {(row["pxname"], row["svname"]): row for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
+
+
+def lb_servers(lb) -> dict[tuple[str, str], str]:
+    """Status of every server of every backend."""
+    return {key: row["status"] for key, row in lb_stat(lb).items()}

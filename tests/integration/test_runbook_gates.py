@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 
 from tests.integration.least_privilege import calls, mark
 from lab.harness.ansible_run import run_playbook

@@ -60,16 +60,28 @@ def test_the_instance_config_gives_the_inventory_each_container():
         {"instance": "plain", "address": "dsm1-plain", "connection": "docker"}]
 
 
+# Each of the three filters the platform's playbooks call, so each one's refusal is exercised on its own.
+FILTERS = {
+    "networks": platform.lab_platform_networks,
+    "containers": lambda platforms, checkout: platform.lab_platform_containers(platforms, checkout, INSTANCE),
+    "instance_config": platform.lab_platform_instance_config,
+}
+
+
+@pytest.mark.parametrize("called", sorted(FILTERS))
 @pytest.mark.parametrize("platforms, checkout, message", [
     ([DB], "", "LAB_CHECKOUT is not set"),
-    ([{**NODE, "privileged": True}], "dsm0", "platform 'node-1': privileged not understood; a platform gives name"),
-    ([DB, {**NODE, "docker_networks": [{"name": "net", "ipam_config": [{"subnet": "10.9.0.0/24"}]}]}], "dsm0",
-     "network 'net' is declared twice with different ipam_config"),
+    ([{**NODE, "privileged": True}], "dsm0", "platform 'node-1': privileged not understood; a platform gives"),
 ])
-def test_a_platform_the_lab_cannot_run_is_refused_by_name(platforms, checkout, message):
-    with pytest.raises(Exception, match=message):
-        platform.lab_platform_networks(platforms, checkout)
-        platform.lab_platform_containers(platforms, checkout, INSTANCE)
+def test_a_platform_the_lab_cannot_run_is_refused_by_name(called, platforms, checkout, message):
+    with pytest.raises(platform.AnsibleFilterError, match=message):
+        FILTERS[called](platforms, checkout)
+
+
+def test_a_network_declared_twice_differently_is_refused():
+    twice = [DB, {**NODE, "docker_networks": [{"name": "net", "ipam_config": [{"subnet": "10.9.0.0/24"}]}]}]
+    with pytest.raises(platform.AnsibleFilterError, match="network 'net' is declared twice with different ipam_config"):
+        platform.lab_platform_networks(twice, "dsm0")
 
 
 def test_every_container_scenario_uses_the_platform_and_names_nothing_fixed():

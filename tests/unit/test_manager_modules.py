@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import tarfile
 from pathlib import Path
 

@@ -3,7 +3,6 @@ applies it, `<role>-<phase>` one phase of its tasks, and `always` what must run 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest

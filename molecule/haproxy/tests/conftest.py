@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -11,21 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra
 
 SCENARIO = Path(__file__).resolve().parents[1]
 # The project's own play-recap reader (lab/harness/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
 from lab.harness.ansible_run import recap  # noqa: E402
 from lab.harness.containers import wait_until  # noqa: E402  (also the tests')
+from lab.harness.lab_nodes import lb_stat, scenario_node  # noqa: E402  (also the tests')
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 LB = "haproxy-lb"
 NODES = ("haproxy-node-1", "haproxy-node-2")
 BACKENDS = ("be_console", "be_heartbeat", "be_relay")
-
-
-def ansible_host(name: str):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
 
 
 class Playbook:
@@ -62,8 +56,7 @@ class Runtime:
 
     def servers(self) -> dict[tuple[str, str], dict[str, str]]:
         """show stat of every server: {(backend, server): row}."""
-        rows = csv.DictReader(io.StringIO(self.command("show stat -1 4 -1").lstrip("# ")))
-        return {(row["pxname"], row["svname"]): row for row in rows}
+        return lb_stat(self.host)
 
     def status(self, server: str) -> dict[str, str]:
         servers = self.servers()
@@ -72,7 +65,7 @@ class Runtime:
 
 @pytest.fixture(scope="module")
 def lb():
-    return ansible_host(LB)
+    return scenario_node(LB)
 
 
 @pytest.fixture(scope="module")

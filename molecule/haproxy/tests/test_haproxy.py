@@ -1,10 +1,10 @@
 """What an operator checks on the load balancer: service, config, the three flows, health."""
 
-import csv
-import io
 import os
 
 import testinfra.utils.ansible_runner
+
+from lab.harness.lab_nodes import lb_servers, lb_stat  # the checkout's root is on the path (conftest.py)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
@@ -53,14 +53,11 @@ def test_heartbeat_and_relay_are_tcp_pass_through(host):
 
 
 def test_every_server_is_up_in_the_three_backends(host):
-    stat = host.check_output("echo 'show stat -1 4 -1' | socat stdio unix-connect:/run/haproxy/admin.sock")
-    status = {(row["pxname"], row["svname"]): row["status"] for row in csv.DictReader(io.StringIO(stat.lstrip("# ")))}
-    assert status == {(backend, node): "UP" for backend in BACKENDS for node in NODES}
+    assert lb_servers(host) == {(backend, node): "UP" for backend in BACKENDS for node in NODES}
 
 
 def test_health_checks_use_the_lab_cadence(host):
-    stat = host.check_output("echo 'show stat -1 4 -1' | socat stdio unix-connect:/run/haproxy/admin.sock")
-    rows = list(csv.DictReader(io.StringIO(stat.lstrip("# "))))
+    rows = list(lb_stat(host).values())
     assert {(row["check_rise"], row["check_fall"]) for row in rows} == {("2", "2")}
     # Every flow checks the console's ping, so a node leaves the three flows together.
     # "* " marks a check in progress.

@@ -5,7 +5,7 @@ import os
 
 import testinfra.utils.ansible_runner
 
-from conftest import BACKENDS, LB, actions, ansible_host, wait_until
+from conftest import BACKENDS, LB, actions, scenario_node, wait_until
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
@@ -124,7 +124,7 @@ def test_drain_waits_for_open_connections_and_names_them(all_nodes_in_service, m
 
 
 def test_wait_healthy_names_the_failing_check(all_nodes_in_service, membership, runtime):
-    node1 = ansible_host(NODE1)
+    node1 = scenario_node(NODE1)
     node1.check_output("systemctl stop standin-manager")
     try:
         wait_until(lambda: runtime.status(NODE1)["be_console"].startswith("DOWN"), 20, f"{NODE1} DOWN in be_console")

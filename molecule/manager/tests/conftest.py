@@ -13,9 +13,10 @@ SCENARIO = Path(__file__).resolve().parents[1]
 # The project's own play-recap reader (lab/harness/ansible_run.py).
 sys.path.insert(0, str(SCENARIO.parents[1]))
 from lab.harness.ansible_run import recap  # noqa: E402
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402
+from lab.harness.lab_nodes import scenario_node as node  # noqa: E402
 # Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402,F401
-from lab.harness.lab_nodes import scenario_node as node  # noqa: E402,F401
+__all__ = ["BACKENDS", "lb_servers", "main_pid", "ping_status", "scenario_container", "status", "node"]
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 NODES = ("manager-node-1", "manager-node-2")
 LB = "manager-lb"
