@@ -206,6 +206,19 @@ def patch_moto_gaps() -> None:
 
     FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix
 
+    # A bucket's default retention is in Days or in Years, and AWS describes only the one that is set; moto
+    # describes both ("Days": 1, "Years": 0), so s3_bucket saw a difference and put the same lock again on every
+    # provision re-run. Describe only the one set (the backend's reading serves GetObjectLockConfiguration alone).
+    from moto.s3.models import S3Backend
+
+    read_lock = S3Backend.get_object_lock_configuration
+
+    def object_lock_configuration_as_aws(self, bucket_name):
+        enabled, mode, days, years = read_lock(self, bucket_name)
+        return enabled, mode, days or None, years or None
+
+    S3Backend.get_object_lock_configuration = object_lock_configuration_as_aws
+
     patch_iam_evaluation()
 
 
@@ -225,6 +238,7 @@ _S3_IAM_ACTIONS = {
     ("BUCKET", "GET", "encryption"): "GetEncryptionConfiguration",
     ("BUCKET", "GET", "publicAccessBlock"): "GetBucketPublicAccessBlock",
     ("BUCKET", "GET", "object-lock"): "GetBucketObjectLockConfiguration",
+    ("BUCKET", "PUT", "object-lock"): "PutBucketObjectLockConfiguration",
     ("BUCKET", "GET", "requestPayment"): "GetBucketRequestPayment",
     ("BUCKET", "GET", "intelligent-tiering"): "GetIntelligentTieringConfiguration",
     ("BUCKET", "PUT", "ownershipControls"): "PutBucketOwnershipControls",

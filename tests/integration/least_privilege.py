@@ -34,6 +34,7 @@ LAB_VALUES = {
     "TransferBucket": f"dsm-lab-ssm-transfer-{ACCOUNT}",
     "MasterSecret": "dsm-lab/db-master",
     "LogBucket": "dsm-lab-logs",
+    "EvidenceBucket": "dsm-lab-evidence",
 }
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 

@@ -220,6 +220,8 @@ MISSING = [
     ("node role, object tags (s3_object geturl)", "node-role", "s3:GetObjectTagging"),
     ("node boundary, the bucket itself (HeadBucket)", "node-boundary", "s3:ListBucket"),
     ("rolling upgrade, database snapshot", "controller-rolling-upgrade", "rds:CreateDBSnapshot"),
+    # The last step of a site run: without it the run fails, saying the audit log stays on the controller.
+    ("site, the audit log shipped to the log bucket", "controller-site", "s3:PutObject"),
     # The teardown's first deletion: refused there, it deletes nothing, and the documented teardown below still
     # removes a whole estate (a later refusal would leave it less to delete, and its record would lose those calls).
     ("teardown, the estate's alarms", "controller-teardown", "cloudwatch:DeleteAlarms"),
@@ -257,6 +259,7 @@ def test_a_missing_permission_fails_the_run_naming_the_action(account, case, pol
                 # A snapshot name of its own: the runbook's snapshot exists already and would not be taken again.
                 "controller-rolling-upgrade": ("tests/integration/playbooks/controller_runbook_aws_calls.yml",
                                                runbook_args(True, "without-permission")),
+                "controller-site": ("tests/integration/playbooks/controller_runbook_aws_calls.yml", runbook_args(False)),
             }[policy]
         result, refused = run_as(identity, env, playbook, *args, check=False, record=record)
     finally:

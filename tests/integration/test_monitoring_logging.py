@@ -1,18 +1,22 @@
 """The estate's monitoring and logging (aws_monitoring, aws_logging, as provision.yml runs them) as an operator relies on
 them: every target group and database alarmed to the estate's topic, database events and node replacements sent
 there, every load balancer and the VPC logging into a private, encrypted, TLS-only bucket that expires logs after
-the inventory's retention, a CloudTrail trail, and the runbook's audit log shipped after the run. Bad input is
-refused before any AWS call, naming the variable; a re-run changes nothing.
+the inventory's retention, a CloudTrail trail, the runbook's audit log shipped after the run, and an evidence bucket
+under S3 Object Lock that takes the compliance run's evidence bundle. Bad input is refused before any AWS call,
+naming the variable; a re-run changes nothing.
 
 What the emulator cannot show (alarms firing, logs delivered, e-mail confirmations) is in the roles' READMEs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime, timezone
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from lab.harness.ansible_run import recap, run_playbook
 
@@ -20,6 +24,9 @@ LAB = ["-i", "inventories/lab"]
 ESTATE = "dsm-lab"
 LOG_BUCKET = f"{ESTATE}-logs"
 RETENTION = 30  # inventories/lab/group_vars/all/estate.yml
+EVIDENCE_BUCKET = f"{ESTATE}-evidence"
+EVIDENCE_LOCK = {"Mode": "GOVERNANCE", "Days": 1}  # the same file
+BUNDLE = ("compliance.json", "compliance.xml", "compliance.html", "SHA256SUMS")
 
 
 def run_roles(env: dict, audit_log, *args: str):
@@ -74,6 +81,9 @@ BAD_INPUTS = [
     ("an e-mail endpoint that is not an address",
      {"aws_monitoring_subscriptions": [{"protocol": "email", "endpoint": "ops-at-example.com"}]},
      "aws_monitoring_subscriptions[0].endpoint"),
+    ("an evidence lock mode S3 does not know", {"aws_logging_evidence_lock_mode": "FOREVER"},
+     "aws_logging_evidence_lock_mode"),
+    ("evidence locked for no time", {"aws_logging_evidence_retention_days": 0}, "aws_logging_evidence_retention_days"),
 ]
 
 
@@ -138,6 +148,19 @@ def test_the_log_bucket_is_private_encrypted_tls_only_and_keeps_the_retention(pr
     assert lifecycle["Status"] == "Enabled" and lifecycle["Expiration"]["Days"] == RETENTION
     assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == RETENTION
     assert s3.get_bucket_versioning(Bucket=LOG_BUCKET)["Status"] == "Enabled"
+
+
+def test_the_evidence_bucket_is_private_encrypted_tls_only_and_locks_every_object(provisioned):
+    s3 = boto3.client("s3")
+    lock = s3.get_object_lock_configuration(Bucket=EVIDENCE_BUCKET)["ObjectLockConfiguration"]
+    assert lock == {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": EVIDENCE_LOCK}}, lock
+    assert s3.get_bucket_versioning(Bucket=EVIDENCE_BUCKET)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=EVIDENCE_BUCKET)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (rule,) = s3.get_bucket_encryption(Bucket=EVIDENCE_BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=EVIDENCE_BUCKET)["Policy"])["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
 def test_load_balancers_vpc_and_api_calls_log_into_the_bucket(provisioned):
@@ -217,9 +240,13 @@ def evidence(provisioned, tmp_path_factory):
 
 
 def test_the_compliance_run_is_read_only_fast_and_covers_the_register(evidence):
-    writes = sorted({c["action"] for c in evidence["calls"]
+    writes = sorted({(c["action"], c["resource"]) for c in evidence["calls"]
                      if not c["action"].split(":")[1].startswith(READ_ONLY) and c["action"] != "sts:GetCallerIdentity"})
-    assert evidence["calls"] and not writes, f"compliance.yml made mutating calls: {writes}"
+    # Its one write is its own record: the evidence bundle, into the evidence bucket.
+    day = evidence["dir"].name
+    assert evidence["calls"] and writes == sorted(
+        ("s3:PutObject", f"arn:aws:s3:::{EVIDENCE_BUCKET}/evidence/{day}/{name}") for name in BUNDLE), (
+        f"compliance.yml made mutating calls: {writes}")
     refused = sorted({c["action"] for c in evidence["calls"] if c["outcome"] == "denied"})
     assert not refused, f"outside docs/iam/controller-compliance.json: {refused}"
     # This estate has no deployment bucket, so no node settings to read; nothing else is unread, nothing denied.
@@ -240,6 +267,25 @@ def test_the_compliance_run_is_read_only_fast_and_covers_the_register(evidence):
     junit = (evidence["dir"] / "compliance.xml").read_text()
     failed = sum(1 for c in results.values() if c["status"] == "FAIL")
     assert f'failures="{failed}"' in junit and "<testcase" in junit
+
+# Before the negative tests below, whose runs upload the day's bundle again.
+def test_the_evidence_bundle_is_uploaded_with_its_manifest_and_locked(evidence):
+    s3, day = boto3.client("s3"), evidence["dir"].name
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=EVIDENCE_BUCKET, Prefix=f"evidence/{day}/")["Contents"]}
+    assert keys == {f"evidence/{day}/{name}" for name in BUNDLE}, keys
+    bodies = {name: s3.get_object(Bucket=EVIDENCE_BUCKET, Key=f"evidence/{day}/{name}")["Body"].read() for name in BUNDLE}
+    assert all(bodies[name] == (evidence["dir"] / name).read_bytes() for name in BUNDLE)
+    # The manifest, as sha256sum writes it, holds the hash of each file as the bucket holds it.
+    manifest = {name: digest for digest, name in (line.split("  ") for line in bodies["SHA256SUMS"].decode().splitlines())}
+    assert manifest == {name: hashlib.sha256(bodies[name]).hexdigest() for name in BUNDLE[:3]}, manifest
+    now = datetime.now(timezone.utc)
+    for name in BUNDLE:
+        head = s3.head_object(Bucket=EVIDENCE_BUCKET, Key=f"evidence/{day}/{name}")
+        assert head["ObjectLockMode"] == EVIDENCE_LOCK["Mode"] and head["ObjectLockRetainUntilDate"] > now, (name, head)
+    # A locked version cannot be deleted, not even by the account's own administrator (no governance bypass).
+    version = s3.list_object_versions(Bucket=EVIDENCE_BUCKET, Prefix=f"evidence/{day}/SHA256SUMS")["Versions"][0]["VersionId"]
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.delete_object(Bucket=EVIDENCE_BUCKET, Key=f"evidence/{day}/SHA256SUMS", VersionId=version)
 
 
 def _open_22():
@@ -366,3 +412,4 @@ def test_the_html_report_renders_in_a_real_browser(evidence, tmp_path):
     shown = re.findall(r'<tr class="control" data-status="(\w+)" id="[^"]+"(?: style="")?>', dom)
     hidden = re.findall(r'<tr class="control" data-status="(\w+)" id="[^"]+" style="display: none;">', dom)
     assert set(shown) == {"FAIL"} and len(shown) == len(failing) and "PASS" in hidden
+

@@ -26,6 +26,8 @@ POLICIES = sorted(p.stem for p in IAM_DOCS.glob("*.json") if p.stem != "recorded
 CONTROLLER = [p for p in POLICIES if p.startswith("controller-")]
 ESTATE = LAB_VALUES["Estate"]
 BOUNDARY = f"arn:aws:iam::{LAB_VALUES['Account']}:policy/{ESTATE}-node-boundary"
+# The estate's own buckets: the only ones a policy names.
+BUCKETS = tuple(LAB_VALUES[key] for key in ("DeploymentBucket", "TransferBucket", "LogBucket", "EvidenceBucket"))
 READ = ("Describe", "List", "Get")
 # What could widen a role: allowed only on the node role, and only with the boundary. (Taking a policy away,
 # as teardown does, only narrows it: the role has no Deny to lose.)
@@ -59,9 +61,8 @@ def accepted(finding, policy: dict) -> bool:
         # iam:PermissionsBoundary with StringEquals, as AWS's own delegation example writes it.
         return "iam:PermissionsBoundary" in json.dumps(policy)
     if finding.issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION":
-        # Provision writes the policies of the estate's three buckets, and nothing else's.
-        return any(bucket in finding.detail
-                   for bucket in (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"], LAB_VALUES["LogBucket"]))
+        # Provision writes the policies of the estate's own buckets, and nothing else's.
+        return any(bucket in finding.detail for bucket in BUCKETS)
     return False
 
 
@@ -103,11 +104,10 @@ def test_a_controller_passes_and_touches_only_the_estates_roles(name):
 
 @pytest.mark.parametrize("name", POLICIES)
 def test_buckets_and_secrets_are_the_estates_own(name):
-    buckets = (LAB_VALUES["DeploymentBucket"], LAB_VALUES["TransferBucket"], LAB_VALUES["LogBucket"])
     for statement, _, resources in statements(render(name)):
         for resource in resources:
             if resource.startswith("arn:aws:s3:::"):
-                assert resource.split(":::")[1].split("/")[0] in buckets, (name, statement["Sid"], resource)
+                assert resource.split(":::")[1].split("/")[0] in BUCKETS, (name, statement["Sid"], resource)
             if ":secretsmanager:" in resource:
                 assert resource.split(":secret:")[1].startswith((f"{ESTATE}/", LAB_VALUES["MasterSecret"])), (
                     name, statement["Sid"], resource)

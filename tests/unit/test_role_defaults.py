@@ -16,12 +16,13 @@ def defaults(role: str) -> dict:
 
 
 def test_the_audit_log_shipped_and_rated_is_the_one_the_change_window_writes():
-    """ship_audit uploads, and the change-management controls read, the file change_window appends to, wherever
-    $OPS_AUDIT_LOG moves it."""
+    """ship_audit uploads, and the change-management controls read, the file change_window appends to: the one an
+    inventory names with change_window_audit_log, else the same default, wherever $OPS_AUDIT_LOG moves it."""
     written = defaults("change_window")["change_window_audit_log"]
-    assert "OPS_AUDIT_LOG" in written
-    assert defaults("aws_logging")["aws_logging_audit_log"] == written
-    assert defaults("compliance")["compliance_audit_log"] == written
+    assert "OPS_AUDIT_LOG" in written and written.startswith("{{ ") and written.endswith(" }}")
+    follows = "{{ change_window_audit_log | default(" + written[3:-3] + ") }}"
+    assert defaults("aws_logging")["aws_logging_audit_log"] == follows
+    assert defaults("compliance")["compliance_audit_log"] == follows
 
 
 SECURE_LOGGING = sorted((path.parts[-3], name) for path in ROLES.glob("*/defaults/main.yml")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -18,11 +19,12 @@ SCENARIO = Path(__file__).resolve().parents[1]
 REPO = SCENARIO.parents[1]
 sys.path.insert(0, str(REPO))
 from lab.harness.ansible_run import recap, run_playbook  # noqa: E402
-# Re-exported for the tests: the nodes and the load balancer as an operator reads them.
-from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402,F401
+from lab.harness.lab_nodes import BACKENDS, lb_servers, main_pid, ping_status, scenario_container, status  # noqa: E402
 from lab.harness.lab_nodes import scenario_node as node  # noqa: E402
-from lab.harness.containers import wait_until  # noqa: E402,F401  (re-exported for the tests)
+from lab.harness.containers import wait_until  # noqa: E402
 from lab.harness.load import SteadyLoad  # noqa: E402
+# Re-exported for the tests: the nodes and the load balancer as an operator reads them.
+__all__ = ["BACKENDS", "lb_servers", "main_pid", "ping_status", "scenario_container", "status", "node", "wait_until"]
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 AUDIT_LOG = Path(os.environ.get("ROLLING_UPGRADE_AUDIT_LOG", "/nonexistent"))
@@ -49,6 +51,8 @@ NIGHTLY = {
 }
 CLOSED_AT = "2026-11-27T12:00:00Z"
 BUCKET = "molecule-rolling-artifacts"
+# The estate of the scenario (estate_name in molecule.yml): it names the log bucket and the audit log's key.
+ESTATE = "molecule-rolling"
 SETTINGS_KEY = "bootstrap/settings.json"
 NEXT_OPENING = "2026-11-28T01:00:00Z"
 
@@ -163,6 +167,23 @@ def bootstrap_settings():
     by the role that writes them (once: the rolling upgrade re-pins them)."""
     if "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=SETTINGS_KEY):
         playbook("molecule/rolling_upgrade/bootstrap_settings.yml")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_bucket() -> str:
+    """The estate's log bucket, named as aws_logging names it (<estate>-logs-<account>) and made after the converge,
+    as provision.yml would have made it: the runbook ships its audit log there after a changing run."""
+    s3 = boto3.client("s3")
+    name = f"{ESTATE}-logs-{boto3.client('sts').get_caller_identity()['Account']}"
+    if name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    return name
+
+
+def shipped_audit_log(bucket: str) -> bytes:
+    """The audit log as the runbook last shipped it: audit/<estate>/<this controller's short name>/change-window.jsonl."""
+    key = f"audit/{ESTATE}/{socket.gethostname().split('.')[0]}/change-window.jsonl"
+    return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def pinned_version() -> str:

@@ -1,10 +1,11 @@
 """The patch upgrade of three nodes, run as an emergency outside the window, under a steady load."""
 
-from conftest import (ADMIN_PASSWORD, ALL_UP, DB, DB_PASSWORD, LB, LICENSE, NODES, audit, audit_mark, calendars_closed,
-                      console_load, dumps, lb_servers, node, pinned_version, upgrade, versions)
+from conftest import (ADMIN_PASSWORD, ALL_UP, AUDIT_LOG, DB, DB_PASSWORD, LB, LICENSE, NODES, audit, audit_mark,
+                      calendars_closed, console_load, dumps, lb_servers, node, pinned_version, shipped_audit_log, upgrade,
+                      versions)
 
 
-def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_request():
+def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_request(log_bucket):
     mark = audit_mark()
     with console_load() as load:
         # At the highest verbosity: no credential may show in the output (ANSIBLE_VERBOSITY, as an operator sets it).
@@ -37,6 +38,8 @@ def test_patch_upgrade_with_override_upgrades_every_node_without_a_failed_reques
     # The snapshot is taken before the first node starts, and nodes go one at a time in plan order.
     steps = [(r["host"], r["step"], r["result"]) for r in records if r["step"] in ("snapshot", "node")]
     assert steps == [(NODES[0], "snapshot", "ok")] + [(name, "node", result) for name in NODES for result in ("started", "ok")]
+    # The run's record left this controller: the log bucket holds the audit log as the run ended it.
+    assert shipped_audit_log(log_bucket) == AUDIT_LOG.read_bytes()
     dump = dumps()
     assert len(dump) == 1
     assert node(DB).run(f"runuser -u postgres -- pg_restore --list /var/backups/postgresql/{dump[0]}").rc == 0
