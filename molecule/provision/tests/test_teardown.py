@@ -26,6 +26,8 @@ LAB = ["-i", "inventories/lab"]
 ESTATE = "dsm-lab"
 BUCKET = f"{ESTATE}-deployment"
 LOG_BUCKET = f"{ESTATE}-logs"
+# Under Object Lock: the compliance evidence outlives the estate, whatever teardown_delete_bucket says.
+EVIDENCE_BUCKET = f"{ESTATE}-evidence"
 FINAL_SNAPSHOT = re.compile(rf"^{ESTATE}-db-final-(\d{{12}})$")
 
 
@@ -125,7 +127,7 @@ def test_teardown_leaves_only_the_buckets_and_the_final_snapshots():
     left = estate()
     snapshots = left.pop("db snapshot", [])
     kept_secrets = left.pop("other tagged", [])
-    assert left == {"bucket": [BUCKET, LOG_BUCKET]}, f"left behind: {left}"
+    assert left == {"bucket": [BUCKET, EVIDENCE_BUCKET, LOG_BUCKET]}, f"left behind: {left}"
     # The Session Manager transfer bucket went; the manager's login secret stays with the snapshots.
     assert [arn.split(":secret:")[1].rsplit("-", 1)[0] for arn in kept_secrets] == [f"{ESTATE}/db-manager"], kept_secrets
 
